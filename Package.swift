@@ -1,0 +1,79 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Strict settings for every target of ours: Swift 6 language mode is the package default,
+// `ExistentialAny` makes every existential spelled out.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "CivicLedger",
+    products: [
+        .executable(name: "civic-ledger", targets: ["CivicLedgerCLI"]),
+        .library(name: "LedgerCore", targets: ["LedgerCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        // Debian's liblmdb-dev, found through pkg-config.
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        // The system's SQLite, used only by the benchmark as a baseline.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // The LMDB layer: environments, transactions, typed errors, the writer rules.
+        .target(
+            name: "LMDB",
+            dependencies: ["CLMDB"],
+            swiftSettings: strictSettings
+        ),
+        // The ledger core: JSON, canonical encoding, envelope, hash chain, append, read, verify.
+        .target(
+            name: "LedgerCore",
+            dependencies: [
+                "LMDB",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The `civic-ledger` command-line tool: one file per subcommand.
+        .executableTarget(
+            name: "CivicLedgerCLI",
+            dependencies: [
+                "LedgerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // `tools/bench` drives this: the ledger against raw LMDB and SQLite on the same events.
+        .executableTarget(
+            name: "LedgerBench",
+            dependencies: ["LedgerCore", "LMDB", "CLMDB", "CSQLite"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LMDBTests",
+            dependencies: ["LMDB", "CLMDB"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LedgerCoreTests",
+            dependencies: ["LedgerCore", "LMDB"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["LedgerCore"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,23 @@
+import ArgumentParser
+
+@main
+struct CivicLedger: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "civic-ledger",
+        abstract: "An immutable, hash-chained ledger of a development zone's municipal events.",
+        discussion: """
+            The ledger is the directory given by --ledger, else $CIVIC_LEDGER_PATH, else ./ledger.
+
+            \(ExitStatus.table)
+            """,
+        version: "0.1.0",
+        subcommands: [
+            InitCommand.self,
+            AppendCommand.self,
+            LogCommand.self,
+            ShowCommand.self,
+            StatsCommand.self,
+            VerifyCommand.self,
+        ]
+    )
+}

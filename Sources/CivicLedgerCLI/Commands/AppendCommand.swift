@@ -1,0 +1,113 @@
+import ArgumentParser
+import LedgerCore
+
+struct AppendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "append",
+        abstract: "Append one event, or a batch of events from NDJSON.",
+        discussion: """
+            One event from options:
+              civic-ledger append --type road.delivered --stream road/xujiaguan \\
+                --effective 2021-10-15 --id road-xujiaguan-delivered \\
+                --data '{"name":{"zh":"徐家观路"}}'
+
+            A batch, one JSON object per line, written in one transaction (all or nothing):
+              civic-ledger append --batch events.ndjson
+              produce-events | civic-ledger append --batch -
+            Each line has "type", "stream", "data" and optionally "id", "effective",
+            "expectedVersion", "actor", "source".
+
+            An id seen before with the same content is not written again: the existing seq is
+            reported (safe retries). With other content it is a conflict (exit 75), as is an
+            expected version the stream is not at. A missing ledger is exit 66 unless --create.
+            """
+    )
+
+    @OptionGroup var ledgerOptions: LedgerOptions
+
+    @Option(help: ArgumentHelp("Read NDJSON events from a file, or '-' for standard input.", valueName: "file"))
+    var batch: String?
+
+    @Option(help: "The event type, e.g. project.signed.") var type: String?
+    @Option(help: "The entity's stream, e.g. project/baweitong-hq.") var stream: String?
+    @Option(help: ArgumentHelp("When it happened: YYYY-MM-DD (zone date) or a date-time with offset; default today.", valueName: "date"))
+    var effective: String?
+    @Option(help: "An idempotency key (generated when absent).") var id: String?
+    @Option(help: ArgumentHelp("Fail with a conflict unless the stream is at this version (0: new stream).", valueName: "n"))
+    var expectedVersion: UInt64?
+    @Option(help: "Who records it.") var actor: String?
+    @Option(help: ArgumentHelp("The document it comes from.", valueName: "ref")) var source: String?
+    @Option(help: ArgumentHelp("The event's data: a JSON object, or @FILE to read it from a file.", valueName: "json"))
+    var data: String?
+
+    @Flag(help: "Create the ledger if it does not exist.") var create = false
+    @Flag(help: "Print one JSON object per event (seq, id, stream, version, hash, status).") var json = false
+
+    func validate() throws {
+        if batch != nil {
+            guard type == nil, stream == nil, data == nil, effective == nil, id == nil, expectedVersion == nil,
+                  actor == nil, source == nil else {
+                throw ValidationError("--batch takes the events from its input; drop the single-event options")
+            }
+        } else {
+            guard type != nil, stream != nil, data != nil else {
+                throw ValidationError("give --type, --stream and --data for one event, or --batch FILE")
+            }
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let prepared = try batch.map(readBatch) ?? [try singleEvent()]
+            let ledger = try ledgerOptions.open(create: create)
+            let outcomes = try ledger.append(prepared: prepared)
+            report(outcomes, ledger: ledger)
+        }
+    }
+
+    private func readBatch(_ path: String) throws(LedgerError) -> [PreparedEvent] {
+        let bytes = try InputFile.read(path)
+        return try bytes.withUnsafeBufferPointer { buffer throws(LedgerError) in try EventBatch.prepare(buffer) }
+    }
+
+    private func singleEvent() throws(LedgerError) -> PreparedEvent {
+        guard let type, let stream, let data else { throw LedgerError(.invalidInput, "missing --type, --stream or --data") }
+        let text = data.hasPrefix("@") ? try InputFile.read(String(data.dropFirst())) : Array(data.utf8)
+        let value: JSONValue
+        do { value = try JSONParser.parse(text, maxDepth: Limits.maxDepth) } catch {
+            throw LedgerError(.invalidInput, "--data: \(error)")
+        }
+        guard case .object(let object) = value else { throw LedgerError(.invalidInput, "--data: must be a JSON object") }
+        var draft = EventDraft(id: id, type: type, stream: stream, expectedVersion: expectedVersion,
+                               actor: actor, source: source, data: object)
+        if let effective { draft.effective = try EventDraft.effectiveTime(effective) }
+        return try PreparedEvent(draft, today: .today())
+    }
+
+    private func report(_ outcomes: [AppendOutcome], ledger: Ledger) {
+        let out = Output.standardOutput
+        if json {
+            for outcome in outcomes {
+                var members: [(String, JSONValue)] = [
+                    ("status", .string(outcome.status.rawValue)), ("seq", .number(Double(outcome.seq))),
+                    ("id", .string(outcome.id)), ("stream", .string(outcome.stream)),
+                    ("version", .number(Double(outcome.version))), ("hash", .string(outcome.hash.hex)),
+                ]
+                if let line = outcome.line { members.append(("line", .number(Double(line)))) }
+                out.jsonLine(.object(JSONObject(members)))
+            }
+        } else if batch == nil, let outcome = outcomes.first {
+            let verb = outcome.status == .appended ? "appended" : "already recorded as"
+            out.line("\(verb) seq \(outcome.seq) · \(outcome.stream) v\(outcome.version) · \(outcome.hash.hex.prefix(16))")
+        } else {
+            let appended = outcomes.filter { $0.status == .appended }
+            let existing = outcomes.count - appended.count
+            var text = "appended \(appended.count) event\(appended.count == 1 ? "" : "s")"
+            if let first = appended.first, let last = appended.last { text += " (seq \(first.seq)–\(last.seq))" }
+            if existing > 0 { text += ", \(existing) already recorded" }
+            if let last = appended.last { text += " · head \(last.seq) \(last.hash.hex.prefix(16))" }
+            out.line(text)
+        }
+        out.flush()
+    }
+}

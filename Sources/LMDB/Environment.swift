@@ -1,0 +1,289 @@
+import CLMDB
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// An LMDB environment: one directory holding `data.mdb` and `lock.mdb`.
+///
+/// There is at most one `Environment` per directory in a process (opening a path twice in one
+/// process breaks LMDB's file locks), so `open` hands back the instance already open.
+/// Transactions are scoped in closures: `read` for `MDB_NOTLS` read transactions, `write` for
+/// the single writer, which grows the map and retries by itself when it is full.
+public final class Environment: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// The map size to start from; a larger size already recorded in the file wins.
+        public var initialMapSize: Int = 256 << 20
+        /// Open without write access: every write fails.
+        public var readOnly: Bool = false
+        /// Create the directory (and the files) if missing.
+        public var create: Bool = false
+        /// Permission bits of the files LMDB creates.
+        public var fileMode: mode_t = 0o600
+        public var maxDatabases: UInt32 = 16
+        public var maxReaders: UInt32 = 126
+
+        public init() {}
+    }
+
+    /// The directory, as given.
+    public let path: String
+    public let options: Options
+
+    let env: OpaquePointer
+    private let resizeLock = ReadWriteLock()
+    /// Serialises this process's writers before they queue on LMDB's own cross-process lock.
+    private let writerLock = ReadWriteLock()
+    private let writerQueue = DispatchQueue(label: "civicledger.lmdb.writer")
+    /// Where the registry knows this environment by.
+    private let registryKey: String
+
+    /// How many times this environment grew its map (for tests and statistics).
+    public private(set) var mapGrowths = 0
+
+    private init(path: String, registryKey: String, options: Options, env: OpaquePointer) {
+        self.path = path
+        self.registryKey = registryKey
+        self.options = options
+        self.env = env
+    }
+
+    deinit {
+        // Close under the registry lock so that no second handle on this path opens meanwhile.
+        Environment.registry.withLock { entries in
+            mdb_env_close(env)
+            entries[registryKey] = nil
+        }
+    }
+
+    /// Opens (or returns the already open) environment at `path`.
+    public static func open(path: String, options: Options = Options()) throws(LMDBError) -> Environment {
+        if options.create {
+            if mkdir(path, 0o700) != 0 && errno != EEXIST {
+                throw LMDBError(code: errno, operation: "mkdir", context: path)
+            }
+        }
+        guard let resolved = realpath(path, nil) else {
+            throw LMDBError(code: errno, operation: "realpath", context: path)
+        }
+        let key = String(cString: resolved)
+        free(resolved)
+
+        while true {
+            let outcome: Result<Environment, LMDBError>? = registry.withLock { entries in
+                if let entry = entries[key] {
+                    // An entry whose environment is gone is being closed by its deinit: wait.
+                    guard let existing = entry.environment else { return nil }
+                    if existing.options.readOnly && !options.readOnly {
+                        return .failure(LMDBError(code: EBUSY, operation: "mdb_env_open",
+                                                  context: "\(path) is already open read-only in this process"))
+                    }
+                    return .success(existing)
+                }
+                let result = Result { () throws(LMDBError) -> Environment in
+                    try openNew(path: path, key: key, options: options)
+                }
+                if case .success(let environment) = result { entries[key] = WeakEnvironment(environment) }
+                return result
+            }
+            if let outcome { return try outcome.get() }
+            sched_yield()
+        }
+    }
+
+    private static func openNew(path: String, key: String, options: Options) throws(LMDBError) -> Environment {
+        var handle: OpaquePointer?
+        try check(mdb_env_create(&handle), "mdb_env_create", context: path)
+        guard let handle else { throw LMDBError(code: ENOMEM, operation: "mdb_env_create", context: path) }
+        do throws(LMDBError) {
+            try check(mdb_env_set_maxdbs(handle, options.maxDatabases), "mdb_env_set_maxdbs")
+            try check(mdb_env_set_maxreaders(handle, options.maxReaders), "mdb_env_set_maxreaders")
+            try check(mdb_env_set_mapsize(handle, options.initialMapSize), "mdb_env_set_mapsize")
+            let flags = UInt32(MDB_NOTLS) | (options.readOnly ? UInt32(MDB_RDONLY) : 0)
+            try check(mdb_env_open(handle, path, flags, options.fileMode), "mdb_env_open", context: path)
+            // Clear reader slots left by processes that were killed mid-read.
+            var stale: Int32 = 0
+            try check(mdb_reader_check(handle, &stale), "mdb_reader_check", context: path)
+        } catch {
+            mdb_env_close(handle)
+            throw error
+        }
+        return Environment(path: path, registryKey: key, options: options, env: handle)
+    }
+
+    // MARK: Registry
+
+    private final class WeakEnvironment: @unchecked Sendable {
+        weak var environment: Environment?
+        init(_ environment: Environment) { self.environment = environment }
+    }
+
+    private static let registry = Mutex<[String: WeakEnvironment]>([:])
+
+    // MARK: Transactions
+
+    /// Runs `body` in a read transaction. Keep it short: an open reader pins old pages.
+    public func read<T>(_ body: (Transaction) throws -> T) throws -> T {
+        while true {
+            do {
+                return try resizeLock.withShared {
+                    let txn = try begin(readOnly: true)
+                    defer { mdb_txn_abort(txn) }
+                    return try body(Transaction(txn: txn, isReadOnly: true, state: TransactionState()))
+                }
+            } catch let error as LMDBError where error.isMapResized {
+                try adoptMapSize()
+            }
+        }
+    }
+
+    /// Runs `body` in the write transaction and commits it; an error thrown by `body` aborts it.
+    ///
+    /// `body` is synchronous, so nothing can suspend between begin and commit (an `await` there
+    /// would leave LMDB's writer lock held on a thread that may never come back). It may run more
+    /// than once: when the map fills up, the transaction is thrown away, the map grows with no
+    /// transaction open, and `body` runs again from the start.
+    public func write<T>(_ body: (Transaction) throws -> T) throws -> T {
+        try writerLock.withExclusive {
+            var growths = 0
+            while true {
+                let state = TransactionState()
+                do {
+                    return try resizeLock.withShared { try commitOnce(state: state, body) }
+                } catch let error as LMDBError where error.isMapResized {
+                    try adoptMapSize()
+                } catch where state.mapFull {
+                    growths += 1
+                    guard growths <= 40 else { throw error }
+                    try growMap()
+                }
+            }
+        }
+    }
+
+    /// The async face of `write`: `body` runs synchronously on this environment's writer queue.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            writerQueue.async {
+                continuation.resume(with: Result { try self.write(body) })
+            }
+        }
+    }
+
+    private func commitOnce<T>(state: TransactionState, _ body: (Transaction) throws -> T) throws -> T {
+        let txn = try begin(readOnly: false)
+        let value: T
+        do {
+            value = try body(Transaction(txn: txn, isReadOnly: false, state: state))
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+        // A failed commit has already freed the transaction: it must not be aborted again.
+        let rc = mdb_txn_commit(txn)
+        if rc == MDB_MAP_FULL { state.mapFull = true }
+        try check(rc, "mdb_txn_commit", context: path)
+        return value
+    }
+
+    private func begin(readOnly: Bool) throws(LMDBError) -> OpaquePointer {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn), "mdb_txn_begin", context: path)
+        guard let txn else { throw LMDBError(code: EINVAL, operation: "mdb_txn_begin", context: path) }
+        return txn
+    }
+
+    // MARK: Map size
+
+    /// Grows the map: doubling while small, then by 4 GiB at a time. Runs with no transaction
+    /// of this process open, as `mdb_env_set_mapsize` requires.
+    private func growMap() throws(LMDBError) {
+        try resizeLock.withExclusive { () throws(LMDBError) in
+            let current = info.mapSize
+            let next = current + min(current, 4 << 30)
+            try check(mdb_env_set_mapsize(env, next), "mdb_env_set_mapsize", context: path)
+            mapGrowths += 1
+        }
+    }
+
+    /// Takes on the larger map size another process has set.
+    private func adoptMapSize() throws(LMDBError) {
+        try resizeLock.withExclusive { () throws(LMDBError) in
+            try check(mdb_env_set_mapsize(env, 0), "mdb_env_set_mapsize", context: path)
+        }
+    }
+
+    // MARK: Databases and information
+
+    /// Opens the named database, creating it when `create` is set (which needs a writable
+    /// environment). Open every database once, before concurrent use.
+    public func openDatabase(named name: String, create: Bool) throws -> Database {
+        let open = { (transaction: Transaction) throws -> Database in
+            var dbi: MDB_dbi = 0
+            try check(mdb_dbi_open(transaction.txn, name, create ? UInt32(MDB_CREATE) : 0, &dbi),
+                      "mdb_dbi_open", context: name)
+            return Database(name: name, dbi: dbi)
+        }
+        if create { return try write(open) }
+        // A handle opened in a read transaction lives on only if that transaction commits.
+        return try resizeLock.withShared {
+            let txn = try begin(readOnly: true)
+            let database: Database
+            do {
+                database = try open(Transaction(txn: txn, isReadOnly: true, state: TransactionState()))
+            } catch {
+                mdb_txn_abort(txn)
+                throw error
+            }
+            try check(mdb_txn_commit(txn), "mdb_txn_commit", context: path)
+            return database
+        }
+    }
+
+    public struct Info: Sendable {
+        /// Bytes the map can hold now.
+        public var mapSize: Int
+        /// Bytes in use: pages up to the last one written.
+        public var usedSize: Int
+        public var pageSize: Int
+        public var maxReaders: Int
+        public var readersInUse: Int
+    }
+
+    public var info: Info {
+        var envInfo = MDB_envinfo()
+        mdb_env_info(env, &envInfo)
+        var stat = MDB_stat()
+        mdb_env_stat(env, &stat)
+        let pageSize = Int(stat.ms_psize)
+        return Info(mapSize: envInfo.me_mapsize, usedSize: (envInfo.me_last_pgno + 1) * pageSize,
+                    pageSize: pageSize, maxReaders: Int(envInfo.me_maxreaders),
+                    readersInUse: Int(envInfo.me_numreaders))
+    }
+
+    /// Makes sure the map can take `bytes` more than it holds now, growing it before a big
+    /// write so the write does not fill the map halfway and run again.
+    public func reserve(bytes: Int) throws(LMDBError) {
+        try writerLock.withExclusive { () throws(LMDBError) in
+            try resizeLock.withExclusive { () throws(LMDBError) in
+                let current = info
+                let wanted = current.usedSize + bytes
+                guard wanted > current.mapSize else { return }
+                var next = current.mapSize
+                while next < wanted { next += min(next, 4 << 30) }
+                try check(mdb_env_set_mapsize(env, next), "mdb_env_set_mapsize", context: path)
+            }
+        }
+    }
+
+    /// Clears reader slots of dead processes; returns how many were cleared.
+    @discardableResult
+    public func clearStaleReaders() throws(LMDBError) -> Int {
+        var stale: Int32 = 0
+        try check(mdb_reader_check(env, &stale), "mdb_reader_check", context: path)
+        return Int(stale)
+    }
+}

@@ -1,0 +1,65 @@
+import Crypto
+
+/// A SHA-256 digest in the hash chain: each event's hash covers its canonical bytes, which hold
+/// the previous event's hash as `prev`.
+public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
+    public let bytes: SIMD32<UInt8>
+
+    /// The `prev` of the first event: 32 zero bytes.
+    public static let genesis = ChainHash(bytes: SIMD32(repeating: 0))
+
+    public init(bytes: SIMD32<UInt8>) { self.bytes = bytes }
+
+    /// Reads the first 32 bytes of `raw`.
+    public init(raw: UnsafeRawBufferPointer) {
+        precondition(raw.count >= 32)
+        bytes = raw.loadUnaligned(as: SIMD32<UInt8>.self)
+    }
+
+    /// Parses 64 lowercase or uppercase hexadecimal digits.
+    public init?(hex: some StringProtocol) {
+        let text = Array(hex.utf8)
+        guard text.count == 64 else { return nil }
+        var value = SIMD32<UInt8>()
+        for i in 0..<32 {
+            guard let high = ChainHash.nibble(text[2 * i]), let low = ChainHash.nibble(text[2 * i + 1]) else { return nil }
+            value[i] = high << 4 | low
+        }
+        bytes = value
+    }
+
+    /// SHA-256 of `data`.
+    public static func of(_ data: UnsafeRawBufferPointer) -> ChainHash {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: data)
+        return hasher.finalize().withUnsafeBytes { ChainHash(raw: $0) }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Appends the 64 lowercase hexadecimal digits to `out`.
+    public func writeHex(into out: inout [UInt8]) {
+        for i in 0..<32 {
+            out.append(ChainHash.hexDigits[Int(bytes[i] >> 4)])
+            out.append(ChainHash.hexDigits[Int(bytes[i] & 0xF)])
+        }
+    }
+
+    public var hex: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        writeHex(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public var description: String { hex }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

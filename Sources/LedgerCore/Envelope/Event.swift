@@ -1,0 +1,89 @@
+/// An event as the ledger stores it: the client's draft plus what the ledger assigned.
+public struct Event: Sendable, Equatable {
+    /// Global position, gap-free from 1.
+    public var seq: UInt64
+    public var id: String
+    public var type: String
+    public var stream: String
+    /// 1-based position in its stream.
+    public var version: UInt64
+    /// When it happened in the world, as the client wrote it.
+    public var effective: String
+    /// When the ledger recorded it (UTC, fixed form).
+    public var recorded: String
+    public var actor: String?
+    public var source: String?
+    public var data: JSONObject
+    /// The hash of the event before (zeros for seq 1).
+    public var prev: ChainHash
+    /// SHA-256 of `canonicalBytes`.
+    public var hash: ChainHash
+
+    /// The envelope as a JSON object; with `includingHash`, as `log --json` prints it.
+    public func envelope(includingHash: Bool) -> JSONObject {
+        var members: [(String, JSONValue)] = [
+            ("seq", .number(Double(seq))), ("id", .string(id)), ("type", .string(type)),
+            ("stream", .string(stream)), ("version", .number(Double(version))),
+            ("effective", .string(effective)), ("recorded", .string(recorded)),
+            ("data", .object(data)), ("prev", .string(prev.hex)),
+        ]
+        if let actor { members.append(("actor", .string(actor))) }
+        if let source { members.append(("source", .string(source))) }
+        if includingHash { members.append(("hash", .string(hash.hex))) }
+        return JSONObject(members)
+    }
+
+    /// The bytes the hash covers: the RFC 8785 form of the envelope without `hash`.
+    public var canonicalBytes: [UInt8] {
+        JSONValue.object(envelope(includingHash: false)).canonicalBytes
+    }
+}
+
+/// The value stored under each seq: the event's 32-byte SHA-256 hash, then its canonical bytes.
+public enum EventRecord {
+    public static let hashSize = 32
+
+    /// The envelope's fields, all required but `actor` and `source`.
+    static let fields: Set<String> = ["seq", "id", "type", "stream", "version", "effective", "recorded", "actor", "source", "data", "prev"]
+
+    /// Decodes a stored value. Throws `.storage` when it is not a well-formed event record,
+    /// which can only mean damage.
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws(LedgerError) -> Event {
+        guard raw.count > hashSize else { throw damaged("record is \(raw.count) bytes, too short") }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[hashSize...]),
+                                         maxDepth: Limits.maxDepth + 1)
+        } catch {
+            throw damaged("record is not valid JSON (\(error))")
+        }
+        guard case .object(let object) = value else { throw damaged("record is not a JSON object") }
+        for key in object.keys where !fields.contains(key) { throw damaged("record has an unknown field '\(key)'") }
+        func string(_ key: String) throws(LedgerError) -> String {
+            guard case .string(let text)? = object[key] else { throw damaged("record field '\(key)' is missing or not a string") }
+            return text
+        }
+        func optionalString(_ key: String) throws(LedgerError) -> String? {
+            guard let value = object[key] else { return nil }
+            guard case .string(let text) = value else { throw damaged("record field '\(key)' is not a string") }
+            return text
+        }
+        func integer(_ key: String) throws(LedgerError) -> UInt64 {
+            guard let number = object[key]?.integerValue, number >= 1 else {
+                throw damaged("record field '\(key)' is missing or not a positive integer")
+            }
+            return UInt64(number)
+        }
+        guard case .object(let data)? = object["data"] else { throw damaged("record field 'data' is missing or not an object") }
+        guard let prev = ChainHash(hex: try string("prev")) else { throw damaged("record field 'prev' is not a hash") }
+        return Event(seq: try integer("seq"), id: try string("id"), type: try string("type"),
+                     stream: try string("stream"), version: try integer("version"),
+                     effective: try string("effective"), recorded: try string("recorded"),
+                     actor: try optionalString("actor"), source: try optionalString("source"),
+                     data: data, prev: prev, hash: ChainHash(raw: raw))
+    }
+
+    static func damaged(_ message: String) -> LedgerError {
+        LedgerError(.storage, "damaged event record: \(message)")
+    }
+}

@@ -1,0 +1,62 @@
+extension EventDraft {
+    /// Fields a client may send.
+    static let clientFields: Set<String> = ["id", "type", "stream", "effective", "expectedVersion", "actor", "source", "data"]
+    /// Fields the ledger assigns: accepted in input (so `log --json` output can be fed back)
+    /// and ignored.
+    static let ledgerFields: Set<String> = ["seq", "version", "recorded", "prev", "hash"]
+
+    /// Reads a draft from one line of batch input.
+    public init(json line: UnsafeBufferPointer<UInt8>) throws(LedgerError) {
+        guard line.count <= Limits.maxEventBytes else {
+            throw LedgerError(.invalidInput, "event is \(line.count) bytes, over the limit of \(Limits.maxEventBytes)")
+        }
+        let value: JSONValue
+        do { value = try JSONParser.parse(line, maxDepth: Limits.maxDepth) } catch {
+            throw LedgerError(.invalidInput, error.description)
+        }
+        guard case .object(let object) = value else {
+            throw LedgerError(.invalidInput, "an event must be a JSON object")
+        }
+        try self.init(object: object)
+    }
+
+    /// Reads a draft from a parsed JSON object.
+    public init(object: JSONObject) throws(LedgerError) {
+        for key in object.keys where !EventDraft.clientFields.contains(key) && !EventDraft.ledgerFields.contains(key) {
+            throw LedgerError(.invalidInput, "unknown field '\(key)' (an event has: \(EventDraft.clientFields.sorted().joined(separator: ", ")))")
+        }
+        guard let type = object["type"] else { throw LedgerError(.invalidInput, "missing required field 'type'") }
+        guard let stream = object["stream"] else { throw LedgerError(.invalidInput, "missing required field 'stream'") }
+        guard let data = object["data"] else { throw LedgerError(.invalidInput, "missing required field 'data'") }
+        guard case .object(let dataObject) = data else {
+            throw LedgerError(.invalidInput, "field 'data': must be a JSON object")
+        }
+        self.init(type: try EventDraft.string(type, "type"), stream: try EventDraft.string(stream, "stream"), data: dataObject)
+        if let id = object["id"] { self.id = try EventDraft.string(id, "id") }
+        if let actor = object["actor"] { self.actor = try EventDraft.string(actor, "actor") }
+        if let source = object["source"] { self.source = try EventDraft.string(source, "source") }
+        if let effective = object["effective"] {
+            self.effective = try EventDraft.effectiveTime(try EventDraft.string(effective, "effective"))
+        }
+        if let expected = object["expectedVersion"] {
+            guard let value = expected.integerValue, value >= 0 else {
+                throw LedgerError(.invalidInput, "field 'expectedVersion': must be an integer, 0 or more")
+            }
+            self.expectedVersion = UInt64(value)
+        }
+        try validate()
+    }
+
+    /// Parses an effective time, or says what form it must take.
+    public static func effectiveTime(_ text: String) throws(LedgerError) -> EffectiveTime {
+        guard let time = EffectiveTime(text) else {
+            throw LedgerError(.invalidInput, "field 'effective': '\(text)' is not a valid date (YYYY-MM-DD) or date-time with offset (YYYY-MM-DDTHH:MM:SS+08:00)")
+        }
+        return time
+    }
+
+    private static func string(_ value: JSONValue, _ field: String) throws(LedgerError) -> String {
+        guard case .string(let text) = value else { throw LedgerError(.invalidInput, "field '\(field)': must be a string") }
+        return text
+    }
+}

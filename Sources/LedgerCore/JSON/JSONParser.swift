@@ -1,0 +1,325 @@
+/// A strict JSON parser for I-JSON (RFC 7493): it refuses what RFC 8259 refuses and also
+/// duplicate keys, lone surrogates, invalid UTF-8, numbers no double can hold (`1e400`),
+/// integers beyond ±2^53 (they would not survive as exact amounts), and nesting deeper than
+/// `maxDepth`. Errors carry the byte offset.
+public struct JSONParser {
+    public static let defaultMaxDepth = 64
+
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+    private let maxDepth: Int
+
+    private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    /// Parses exactly one JSON value, with optional white space around it.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw parser.error("unexpected data after the JSON value") }
+        return value
+    }
+
+    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
+        let result: Result<JSONValue, JSONParseError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONParseError) in try parse(buffer, maxDepth: maxDepth) }
+        }
+        if let result { return try result.get() }
+        let copy = Array(bytes)
+        return try copy.withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer, maxDepth: maxDepth) }
+    }
+
+    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
+        try parse(Array(text.utf8), maxDepth: maxDepth)
+    }
+
+    // MARK: Values
+
+    private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+        guard index < bytes.count else { throw error("unexpected end of input, a value was expected") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return .object(try parseObject(depth: depth + 1))
+        case UInt8(ascii: "["): return .array(try parseArray(depth: depth + 1))
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "N"), UInt8(ascii: "I"): throw error("NaN and Infinity are not JSON numbers")
+        default: throw error("unexpected character \(describe(bytes[index])), a value was expected")
+        }
+    }
+
+    private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONObject {
+        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+        index += 1
+        var members: [(key: String, value: JSONValue)] = []
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") { index += 1; return JSONObject() }
+        var sorted = true
+        while true {
+            guard peek() == UInt8(ascii: "\"") else { throw error("an object key (a string) was expected") }
+            let keyStart = index
+            let key = try parseString()
+            skipWhitespace()
+            guard peek() == UInt8(ascii: ":") else { throw error("':' was expected after an object key") }
+            index += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth)
+            if let last = members.last, sorted, !JSONObject.canonicalOrder(last.key, key) {
+                if last.key == key { throw JSONParseError(offset: keyStart, reason: "duplicate key \"\(key)\"") }
+                sorted = false
+            }
+            members.append((key, value))
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input inside an object") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                skipWhitespace()
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; break }
+            throw error("',' or '}' was expected in an object")
+        }
+        if !sorted {
+            members.sort { JSONObject.canonicalOrder($0.key, $1.key) }
+            for i in 1..<members.count where members[i - 1].key == members[i].key {
+                throw error("duplicate key \"\(members[i].key)\"")
+            }
+        }
+        return JSONObject(sortedMembers: members)
+    }
+
+    private mutating func parseArray(depth: Int) throws(JSONParseError) -> [JSONValue] {
+        guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+        index += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if peek() == UInt8(ascii: "]") { index += 1; return elements }
+        while true {
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input inside an array") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                skipWhitespace()
+                continue
+            }
+            if bytes[index] == UInt8(ascii: "]") { index += 1; return elements }
+            throw error("',' or ']' was expected in an array")
+        }
+    }
+
+    // MARK: Strings
+
+    private mutating func parseString() throws(JSONParseError) -> String {
+        index += 1
+        let start = index
+        // Fast path: no escapes, so the bytes are the string once checked as UTF-8.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                return try decodeUTF8(raw, at: start)
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw error("control character \(describe(byte)) inside a string must be escaped") }
+            index += 1
+        }
+        guard index < bytes.count else { throw JSONParseError(offset: start - 1, reason: "unterminated string") }
+        var buffer = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                index += 1
+                return try buffer.withUnsafeBufferPointer { raw throws(JSONParseError) in try decodeUTF8(raw, at: start) }
+            case UInt8(ascii: "\\"):
+                try parseEscape(into: &buffer)
+            case 0..<0x20:
+                throw error("control character \(describe(byte)) inside a string must be escaped")
+            default:
+                buffer.append(byte)
+                index += 1
+            }
+        }
+        throw JSONParseError(offset: start - 1, reason: "unterminated string")
+    }
+
+    private mutating func parseEscape(into buffer: inout [UInt8]) throws(JSONParseError) {
+        index += 1
+        guard index < bytes.count else { throw error("unterminated escape sequence") }
+        let byte = bytes[index]
+        index += 1
+        switch byte {
+        case UInt8(ascii: "\""): buffer.append(0x22)
+        case UInt8(ascii: "\\"): buffer.append(0x5C)
+        case UInt8(ascii: "/"): buffer.append(0x2F)
+        case UInt8(ascii: "b"): buffer.append(0x08)
+        case UInt8(ascii: "f"): buffer.append(0x0C)
+        case UInt8(ascii: "n"): buffer.append(0x0A)
+        case UInt8(ascii: "r"): buffer.append(0x0D)
+        case UInt8(ascii: "t"): buffer.append(0x09)
+        case UInt8(ascii: "u"):
+            let escapeStart = index - 2
+            var scalar = UInt32(try parseHex4())
+            if (0xD800...0xDBFF).contains(scalar) {
+                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                    throw JSONParseError(offset: escapeStart, reason: "lone high surrogate \\u\(hex(scalar)) (not valid Unicode)")
+                }
+                index += 2
+                let low = UInt32(try parseHex4())
+                guard (0xDC00...0xDFFF).contains(low) else {
+                    throw JSONParseError(offset: escapeStart, reason: "high surrogate \\u\(hex(scalar)) not followed by a low surrogate")
+                }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            } else if (0xDC00...0xDFFF).contains(scalar) {
+                throw JSONParseError(offset: escapeStart, reason: "lone low surrogate \\u\(hex(scalar)) (not valid Unicode)")
+            }
+            appendUTF8(Unicode.Scalar(scalar)!, to: &buffer)
+        default:
+            throw JSONParseError(offset: index - 2, reason: "invalid escape \\\(Character(Unicode.Scalar(byte)))")
+        }
+    }
+
+    private mutating func parseHex4() throws(JSONParseError) -> UInt16 {
+        guard index + 4 <= bytes.count else { throw error("\\u needs four hexadecimal digits") }
+        var value: UInt16 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw error("\\u needs four hexadecimal digits")
+            }
+            value = value << 4 | UInt16(digit)
+            index += 1
+        }
+        return value
+    }
+
+    private func decodeUTF8(_ raw: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParseError) -> String {
+        var ascii = true
+        for byte in raw where byte >= 0x80 { ascii = false; break }
+        if ascii { return String(decoding: raw, as: UTF8.self) }
+        guard let text = String(validating: raw, as: UTF8.self) else {
+            throw JSONParseError(offset: offset, reason: "string is not valid UTF-8")
+        }
+        return text
+    }
+
+    // MARK: Numbers
+
+    private mutating func parseNumber() throws(JSONParseError) -> Double {
+        let start = index
+        var negative = false
+        if bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
+        guard index < bytes.count, isDigit(bytes[index]) else { throw error("a digit was expected in a number") }
+        if bytes[index] == UInt8(ascii: "0"), index + 1 < bytes.count, isDigit(bytes[index + 1]) {
+            throw error("numbers may not have leading zeros")
+        }
+        var integer: UInt64 = 0
+        var digits = 0
+        while index < bytes.count, isDigit(bytes[index]) {
+            if digits < 19 { integer = integer &* 10 &+ UInt64(bytes[index] - UInt8(ascii: "0")) }
+            digits += 1
+            index += 1
+        }
+        var isInteger = true
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            isInteger = false
+            index += 1
+            guard index < bytes.count, isDigit(bytes[index]) else { throw error("a digit was expected after the decimal point") }
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            isInteger = false
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < bytes.count, isDigit(bytes[index]) else { throw error("a digit was expected in the exponent") }
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        if isInteger && digits <= 16 {
+            guard integer <= 9_007_199_254_740_992 else {
+                throw JSONParseError(offset: start, reason: "integer beyond ±2^53 cannot be held exactly (write it as a string)")
+            }
+            return negative ? -Double(integer) : Double(integer)
+        }
+        let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        guard let value = Double(literal), value.isFinite else {
+            throw JSONParseError(offset: start, reason: "number \(literal) is out of range")
+        }
+        if isInteger || abs(value) > JSONValue.maxExactInteger {
+            throw JSONParseError(offset: start, reason: "number beyond ±2^53 cannot be held exactly (write it as a string)")
+        }
+        return value
+    }
+
+    // MARK: Helpers
+
+    @inline(__always)
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    @inline(__always)
+    private func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    @inline(__always)
+    private func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let count = literal.utf8CodeUnitCount
+        let expected = UnsafeBufferPointer(start: literal.utf8Start, count: count)
+        guard index + count <= bytes.count, zip(bytes[index..<index + count], expected).allSatisfy({ $0 == $1 }) else {
+            throw error("invalid literal (expected \(literal))")
+        }
+        index += count
+    }
+
+    private func error(_ reason: String) -> JSONParseError {
+        JSONParseError(offset: index, reason: reason)
+    }
+
+    private func describe(_ byte: UInt8) -> String {
+        byte >= 0x20 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "0x\(hex(UInt32(byte)))"
+    }
+
+    private func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}
+
+@inline(__always)
+func appendUTF8(_ scalar: Unicode.Scalar, to buffer: inout [UInt8]) {
+    let value = scalar.value
+    switch value {
+    case 0..<0x80:
+        buffer.append(UInt8(value))
+    case 0x80..<0x800:
+        buffer.append(UInt8(0xC0 | (value >> 6)))
+        buffer.append(UInt8(0x80 | (value & 0x3F)))
+    case 0x800..<0x10000:
+        buffer.append(UInt8(0xE0 | (value >> 12)))
+        buffer.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
+        buffer.append(UInt8(0x80 | (value & 0x3F)))
+    default:
+        buffer.append(UInt8(0xF0 | (value >> 18)))
+        buffer.append(UInt8(0x80 | ((value >> 12) & 0x3F)))
+        buffer.append(UInt8(0x80 | ((value >> 6) & 0x3F)))
+        buffer.append(UInt8(0x80 | (value & 0x3F)))
+    }
+}

@@ -1,0 +1,134 @@
+/// RFC 8785, the JSON Canonicalization Scheme: one byte string for a JSON value. Members are
+/// sorted by UTF-16 code units, there is no white space, strings escape only what JSON requires
+/// (in the short forms), and numbers print as ECMAScript prints a double.
+extension JSONValue {
+    /// The canonical bytes of this value.
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        writeCanonical(into: &out)
+        return out
+    }
+
+    /// Appends the canonical bytes of this value to `out`.
+    public func writeCanonical(into out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
+        case .number(let value): CanonicalJSON.writeNumber(value, into: &out)
+        case .string(let value): CanonicalJSON.writeString(value, into: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                element.writeCanonical(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let object):
+            // JSONObject keeps its members in canonical order already.
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in object.members.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                CanonicalJSON.writeString(member.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                member.value.writeCanonical(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+}
+
+/// The scalar pieces of RFC 8785, also used to write the envelope's own fields.
+public enum CanonicalJSON {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// A string in double quotes, escaping `"`, `\` and control characters only.
+    public static func writeString(_ value: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { bytes in
+            var runStart = 0
+            for i in 0..<bytes.count {
+                let byte = bytes[i]
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+                runStart = i + 1
+                out.append(UInt8(ascii: "\\"))
+                switch byte {
+                case 0x22: out.append(0x22)
+                case 0x5C: out.append(0x5C)
+                case 0x08: out.append(UInt8(ascii: "b"))
+                case 0x0C: out.append(UInt8(ascii: "f"))
+                case 0x0A: out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(UInt8(ascii: "t"))
+                default:
+                    out.append(contentsOf: "u00".utf8)
+                    out.append(hexDigits[Int(byte >> 4)])
+                    out.append(hexDigits[Int(byte & 0xF)])
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// A number as ECMAScript's Number.prototype.toString prints it: the shortest digits that
+    /// round-trip, plain notation from 1e-6 up to 1e21, exponent notation outside.
+    public static func writeNumber(_ value: Double, into out: inout [UInt8]) {
+        precondition(value.isFinite, "JSON numbers are finite")
+        if value == 0 { out.append(UInt8(ascii: "0")); return }  // also -0
+        if value.rounded(.towardZero) == value, abs(value) < 1e18 {
+            out.append(contentsOf: String(Int64(value)).utf8)
+            return
+        }
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        let (digits, point) = shortestDigits(abs(value))
+        let k = digits.count, n = point
+        if k <= n && n <= 21 {
+            out.append(contentsOf: digits)
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: n - k))
+        } else if 0 < n && n <= 21 {
+            out.append(contentsOf: digits[0..<n])
+            out.append(UInt8(ascii: "."))
+            out.append(contentsOf: digits[n...])
+        } else if -6 < n && n <= 0 {
+            out.append(contentsOf: "0.".utf8)
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -n))
+            out.append(contentsOf: digits)
+        } else {
+            out.append(digits[0])
+            if k > 1 {
+                out.append(UInt8(ascii: "."))
+                out.append(contentsOf: digits[1...])
+            }
+            out.append(UInt8(ascii: "e"))
+            out.append(UInt8(ascii: n - 1 < 0 ? "-" : "+"))
+            out.append(contentsOf: String(abs(n - 1)).utf8)
+        }
+    }
+
+    /// The shortest round-trip decimal digits of a positive double, and the position of the
+    /// decimal point: value = 0.d1d2…dk × 10^point. Swift's `description` already prints the
+    /// shortest round-trip digits; this only takes its notation apart.
+    static func shortestDigits(_ value: Double) -> (digits: [UInt8], point: Int) {
+        let text = Array(value.description.utf8)
+        var mantissa = text[...], exponent = 0
+        if let e = text.firstIndex(of: UInt8(ascii: "e")) {
+            mantissa = text[..<e]
+            exponent = Int(String(decoding: text[(e + 1)...], as: UTF8.self))!
+        }
+        var digits: [UInt8] = []
+        var integerDigits = 0
+        var seenPoint = false
+        for byte in mantissa {
+            if byte == UInt8(ascii: ".") { seenPoint = true; continue }
+            digits.append(byte)
+            if !seenPoint { integerDigits += 1 }
+        }
+        var point = integerDigits + exponent
+        while digits.first == UInt8(ascii: "0") { digits.removeFirst(); point -= 1 }
+        while digits.last == UInt8(ascii: "0") { digits.removeLast() }
+        return (digits, point)
+    }
+}

@@ -1,0 +1,128 @@
+/// A JSON value as the ledger holds it: I-JSON (RFC 7493), so every number is an IEEE double,
+/// every string valid Unicode, and no object has a key twice.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    public var stringValue: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    public var numberValue: Double? {
+        if case .number(let value) = self { return value }
+        return nil
+    }
+
+    public var objectValue: JSONObject? {
+        if case .object(let value) = self { return value }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
+    /// The number as an integer, when it is one exactly (`7` and `7.0` both are).
+    public var integerValue: Int64? {
+        guard case .number(let value) = self, value.rounded(.towardZero) == value,
+              abs(value) <= JSONValue.maxExactInteger else { return nil }
+        return Int64(value)
+    }
+
+    /// The largest integer every double holds exactly: 2^53.
+    public static let maxExactInteger: Double = 9_007_199_254_740_992
+}
+
+/// A JSON object whose members are kept sorted in canonical order (by UTF-16 code units, as
+/// RFC 8785 sorts them), so that two objects with the same members are equal whatever order
+/// they were written in.
+public struct JSONObject: Sendable, Equatable {
+    public private(set) var members: [(key: String, value: JSONValue)]
+
+    public init() { members = [] }
+
+    /// Builds an object from members; a repeated key keeps its last value.
+    public init(_ pairs: [(String, JSONValue)]) {
+        members = []
+        members.reserveCapacity(pairs.count)
+        for (key, value) in pairs { self[key] = value }
+    }
+
+    /// Takes members already sorted canonically with no repeated key (the parser's output).
+    init(sortedMembers: [(key: String, value: JSONValue)]) {
+        members = sortedMembers
+    }
+
+    public var count: Int { members.count }
+    public var keys: [String] { members.map(\.key) }
+
+    public subscript(key: String) -> JSONValue? {
+        get {
+            let index = insertionIndex(of: key)
+            return index < members.count && members[index].key == key ? members[index].value : nil
+        }
+        set {
+            let index = insertionIndex(of: key)
+            let present = index < members.count && members[index].key == key
+            switch (present, newValue) {
+            case (true, .some(let value)): members[index].value = value
+            case (true, .none): members.remove(at: index)
+            case (false, .some(let value)): members.insert((key, value), at: index)
+            case (false, .none): break
+            }
+        }
+    }
+
+    private func insertionIndex(of key: String) -> Int {
+        var low = 0, high = members.count
+        while low < high {
+            let mid = (low + high) / 2
+            if JSONObject.canonicalOrder(members[mid].key, key) { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// RFC 8785's member order: compare keys as sequences of UTF-16 code units.
+    @inline(__always)
+    public static func canonicalOrder(_ a: String, _ b: String) -> Bool {
+        // UTF-8 byte order is code-point order, which differs from UTF-16 order only between
+        // U+E000...U+FFFF and the supplementary planes; ASCII-only keys take the fast path.
+        var a = a, b = b
+        return a.withUTF8 { ua in
+            b.withUTF8 { ub in
+                let n = Swift.min(ua.count, ub.count)
+                var i = 0
+                while i < n {
+                    let x = ua[i], y = ub[i]
+                    if x != y {
+                        if x < 0x80 && y < 0x80 { return x < y }
+                        return utf16Order(ua, ub)
+                    }
+                    i += 1
+                }
+                return ua.count < ub.count
+            }
+        }
+    }
+
+    private static func utf16Order(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let sa = String(decoding: a, as: UTF8.self), sb = String(decoding: b, as: UTF8.self)
+        return sa.utf16.lexicographicallyPrecedes(sb.utf16)
+    }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        lhs.members.count == rhs.members.count
+            && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+}

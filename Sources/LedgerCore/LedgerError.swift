@@ -1,0 +1,50 @@
+import LMDB
+
+/// Every error the ledger reports: what kind of failure it is (which decides the exit code a
+/// script sees), one line saying what is wrong, and, for batch input, the line it came from.
+public struct LedgerError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The input is not acceptable: bad JSON, a missing field, a bad date, an unknown value.
+        case invalidInput
+        /// There is no ledger (or no such event) where one was named.
+        case notFound
+        /// The append lost a race or reused an id: nothing was written; a script may retry.
+        case conflict
+        /// The storage failed: LMDB, the disk, the file system.
+        case storage
+        /// The ledger does not verify.
+        case verificationFailed
+        /// A writing command met a ledger opened read-only.
+        case readOnly
+    }
+
+    public var kind: Kind
+    public var message: String
+    /// The 1-based line of batch input the error is about.
+    public var line: Int?
+
+    public init(_ kind: Kind, _ message: String, line: Int? = nil) {
+        self.kind = kind
+        self.message = message
+        self.line = line
+    }
+
+    public var description: String {
+        if let line { return "line \(line): \(message)" }
+        return message
+    }
+
+    /// The same error, said of batch line `line`.
+    func at(line: Int?) -> LedgerError {
+        var copy = self
+        if copy.line == nil { copy.line = line }
+        return copy
+    }
+
+    static func storage(_ error: LMDBError, doing what: String) -> LedgerError {
+        if error.isDiskFull {
+            return LedgerError(.storage, "\(what): the disk is full (\(error.operation)); nothing was written")
+        }
+        return LedgerError(.storage, "\(what): \(error)")
+    }
+}

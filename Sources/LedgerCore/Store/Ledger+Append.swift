@@ -1,0 +1,173 @@
+import LMDB
+
+/// What became of one appended event.
+public struct AppendOutcome: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        /// Written now.
+        case appended
+        /// The id was there already with the same content: nothing written (idempotent retry).
+        case existing
+    }
+
+    public var status: Status
+    public var seq: UInt64
+    public var id: String
+    public var stream: String
+    public var version: UInt64
+    public var hash: ChainHash
+    /// The batch line, when the event came from one.
+    public var line: Int?
+}
+
+extension Ledger {
+    /// Appends drafts in one transaction: all or nothing.
+    public func append(_ drafts: [EventDraft]) throws(LedgerError) -> [AppendOutcome] {
+        let today = EffectiveTime.today()
+        var prepared: [PreparedEvent] = []
+        prepared.reserveCapacity(drafts.count)
+        for draft in drafts { prepared.append(try PreparedEvent(draft, today: today)) }
+        return try append(prepared: prepared)
+    }
+
+    /// Appends prepared events in one write transaction: all are written, or none (an error
+    /// names the event's line). Events whose client id already holds the same content are
+    /// reported as `.existing` and not written again.
+    public func append(prepared events: [PreparedEvent]) throws(LedgerError) -> [AppendOutcome] {
+        guard !options.readOnly else { throw LedgerError(.readOnly, "the ledger is open read-only; appending needs write access") }
+        guard !events.isEmpty else { return [] }
+        // Grow the map up front for a big batch, so it does not fill halfway and start over.
+        let estimate = events.reduce(0) { $0 + $1.head.count + $1.tail.count } * 3 + 64 << 10
+        try storage("cannot grow the ledger's map") { try environment.reserve(bytes: estimate) }
+        return try storage("cannot append") {
+            try environment.write { txn in try appendInTransaction(txn, events) }
+        }
+    }
+
+    private func appendInTransaction(_ txn: Transaction, _ events: [PreparedEvent]) throws -> [AppendOutcome] {
+        let db = databases
+        var head = try readHead(txn)
+        // Recorded times never go back along seq, whatever the clock does.
+        let recorded = max(RecordedTime.now(), head.recorded)
+        let recordedText = Array(recorded.description.utf8)
+
+        var outcomes: [AppendOutcome] = []
+        outcomes.reserveCapacity(events.count)
+        var batchIds: [String: Int] = [:]  // client id → index in outcomes
+        var versions: [String: UInt64] = [:]  // stream → version after this batch's events
+        var record: [UInt8] = []
+        record.reserveCapacity(1024)
+        var streamKey: [UInt8] = []
+
+        for event in events {
+            if event.clientId {
+                if let earlier = batchIds[event.id] {
+                    let first = events[earlier]
+                    guard Ledger.sameContent(event, type: first.draft.type, stream: first.draft.stream,
+                                             effective: first.effective.text, actor: first.draft.actor,
+                                             source: first.draft.source, data: first.draft.data) else {
+                        throw LedgerError(.conflict, "id '\(event.id)' is used by an earlier line of this batch with different content", line: event.line)
+                    }
+                    var outcome = outcomes[earlier]
+                    outcome.status = .existing
+                    outcome.line = event.line
+                    outcomes.append(outcome)
+                    continue
+                }
+                if let existing = try Array(event.id.utf8).withUnsafeBytes({ try txn.get(db.ids, key: $0) }) {
+                    let seq = UInt64(bigEndianBytes: existing) ?? 0
+                    guard let raw = try txn.get(db.events, key: seq) else {
+                        throw LedgerError(.storage, "the id index names seq \(seq) for id '\(event.id)', which does not exist (run verify)")
+                    }
+                    let stored = try EventRecord.decode(raw)
+                    guard Ledger.sameContent(event, type: stored.type, stream: stored.stream, effective: stored.effective,
+                                             actor: stored.actor, source: stored.source, data: stored.data) else {
+                        throw LedgerError(.conflict, "id '\(event.id)' is already used by seq \(seq) with different content", line: event.line)
+                    }
+                    batchIds[event.id] = outcomes.count
+                    outcomes.append(AppendOutcome(status: .existing, seq: stored.seq, id: stored.id, stream: stored.stream,
+                                                  version: stored.version, hash: stored.hash, line: event.line))
+                    continue
+                }
+                batchIds[event.id] = outcomes.count
+            }
+
+            let stream = event.draft.stream
+            let current: UInt64
+            if let known = versions[stream] {
+                current = known
+            } else {
+                current = try Array(stream.utf8).withUnsafeBytes { key in
+                    try txn.get(db.streams, key: key).flatMap(UInt64.init(bigEndianBytes:)) ?? 0
+                }
+            }
+            if let expected = event.draft.expectedVersion, expected != current {
+                throw LedgerError(.conflict, "stream '\(stream)' is at version \(current), but version \(expected) was expected", line: event.line)
+            }
+            let version = current + 1
+            let seq = head.seq + 1
+
+            event.assemble(prev: head.hash, recorded: recordedText, seq: seq, version: version, into: &record)
+            let hash = record.withUnsafeBytes { ChainHash.of($0) }
+            try seq.withBigEndianBytes { key in
+                try txn.put(db.events, key: key, reserving: EventRecord.hashSize + record.count, options: .append) { value in
+                    withUnsafeBytes(of: hash.bytes) { value.copyMemory(from: $0) }
+                    record.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: value[EventRecord.hashSize...]).copyMemory(from: $0) }
+                }
+                do {
+                    try Array(event.id.utf8).withUnsafeBytes { try txn.put(db.ids, key: $0, value: key, options: .noOverwrite) }
+                } catch let error as LMDBError where error.isKeyExists {
+                    throw LedgerError(.conflict, "generated id '\(event.id)' collided with an existing one; retry", line: event.line)
+                }
+                Ledger.streamEventKey(stream, version, into: &streamKey)
+                try streamKey.withUnsafeBytes { try txn.put(db.streamEvents, key: $0, value: key) }
+            }
+            versions[stream] = version
+            head = Head(seq: seq, hash: hash, recorded: recorded)
+            outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
+                                          version: version, hash: hash, line: event.line))
+        }
+        for (stream, version) in versions {
+            try Array(stream.utf8).withUnsafeBytes { key in
+                try version.withBigEndianBytes { try txn.put(db.streams, key: key, value: $0) }
+            }
+        }
+        return outcomes
+    }
+
+    /// Whether a retried event says the same as what is stored under its id. An event sent
+    /// without `effective` matches any effective time (it defaulted to the day it was sent).
+    static func sameContent(_ event: PreparedEvent, type: String, stream: String, effective: String,
+                            actor: String?, source: String?, data: JSONObject) -> Bool {
+        let draft = event.draft
+        return draft.type == type && draft.stream == stream && draft.actor == actor && draft.source == source
+            && (draft.effective == nil || draft.effective?.text == effective) && draft.data == data
+    }
+
+    /// The key of the stream-events index: stream ‖ 0x00 ‖ version (big-endian).
+    static func streamEventKey(_ stream: String, _ version: UInt64, into key: inout [UInt8]) {
+        key.removeAll(keepingCapacity: true)
+        key.append(contentsOf: stream.utf8)
+        key.append(0)
+        withUnsafeBytes(of: version.bigEndian) { key.append(contentsOf: $0) }
+    }
+
+    /// The last event's seq, hash and recorded time (zeros and the genesis hash when empty).
+    struct Head {
+        var seq: UInt64
+        var hash: ChainHash
+        var recorded: RecordedTime
+    }
+
+    func readHead(_ txn: Transaction) throws -> Head {
+        try txn.withCursor(databases.events) { cursor in
+            guard let last = try cursor.last() else {
+                return Head(seq: 0, hash: .genesis, recorded: RecordedTime(microseconds: 0))
+            }
+            let event = try EventRecord.decode(last.value)
+            guard let recorded = RecordedTime(event.recorded) else {
+                throw EventRecord.damaged("seq \(event.seq) has an unreadable recorded time '\(event.recorded)'")
+            }
+            return Head(seq: event.seq, hash: event.hash, recorded: recorded)
+        }
+    }
+}
