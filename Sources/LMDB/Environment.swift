@@ -43,7 +43,6 @@ public final class Environment: @unchecked Sendable {
 
     /// How many times this environment grew its map (for tests and statistics).
     public private(set) var mapGrowths = 0
-
     private init(path: String, registryKey: String, options: Options, env: OpaquePointer) {
         self.path = path
         self.registryKey = registryKey
@@ -96,6 +95,7 @@ public final class Environment: @unchecked Sendable {
 
     private static func openNew(path: String, key: String, options: Options) throws(LMDBError) -> Environment {
         var handle: OpaquePointer?
+        var stale: Int32 = 0
         try check(mdb_env_create(&handle), "mdb_env_create", context: path)
         guard let handle else { throw LMDBError(code: ENOMEM, operation: "mdb_env_create", context: path) }
         do throws(LMDBError) {
@@ -105,7 +105,6 @@ public final class Environment: @unchecked Sendable {
             let flags = UInt32(MDB_NOTLS) | (options.readOnly ? UInt32(MDB_RDONLY) : 0)
             try check(mdb_env_open(handle, path, flags, options.fileMode), "mdb_env_open", context: path)
             // Clear reader slots left by processes that were killed mid-read.
-            var stale: Int32 = 0
             try check(mdb_reader_check(handle, &stale), "mdb_reader_check", context: path)
         } catch {
             mdb_env_close(handle)

@@ -42,6 +42,18 @@ public struct Transaction {
         try record(mdb_put(txn, database.dbi, &k, &v, options.rawValue), "mdb_put", database)
     }
 
+    /// Stores `value` under `key` unless the key is there already; then returns the value
+    /// stored (one B-tree descent for "look up, else insert").
+    public func insertIfAbsent(_ database: Database, key: UnsafeRawBufferPointer,
+                               value: UnsafeRawBufferPointer) throws(LMDBError) -> UnsafeRawBufferPointer? {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        let rc = mdb_put(txn, database.dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
+        if rc == MDB_KEYEXIST { return UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size) }
+        try record(rc, "mdb_put", database)
+        return nil
+    }
+
     /// Reserves `count` bytes for the value under `key` and lets `fill` write them in place,
     /// which saves assembling the value in a buffer of our own first.
     public func put(_ database: Database, key: UnsafeRawBufferPointer, reserving count: Int,

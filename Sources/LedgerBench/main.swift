@@ -1,1 +1,103 @@
-print("x")
+import LedgerCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// The benchmark behind `tools/bench`: the ledger against raw LMDB and SQLite on the same
+// generated events, each run several times, medians reported.
+//   LedgerBench [--events N] [--runs R] [--dir DIR] [--cli PATH]
+
+var events = 1_000_000, runs = 3, directory = "/tmp/civic-ledger-bench", cli: String?
+var arguments = CommandLine.arguments.dropFirst()
+while let flag = arguments.popFirst() {
+    switch flag {
+    case "--events": events = Int(arguments.popFirst() ?? "") ?? events
+    case "--runs": runs = Int(arguments.popFirst() ?? "") ?? runs
+    case "--dir": directory = arguments.popFirst() ?? directory
+    case "--cli": cli = arguments.popFirst()
+    default: print("usage: LedgerBench [--events N] [--runs R] [--dir DIR] [--cli PATH]"); exit(64)
+    }
+}
+
+@MainActor func rate(_ seconds: Double) -> String { "\(Int((Double(events) / seconds).rounded())) events/s" }
+@MainActor func row(_ name: String, _ seconds: Double, _ note: String = "") {
+    let padded = name + String(repeating: " ", count: max(1, 34 - name.count))
+    print("\(padded)\(String(format3(seconds))) s  \(rate(seconds))\(note.isEmpty ? "" : "  " + note)")
+}
+func format3(_ x: Double) -> String { let v = (x * 1000).rounded() / 1000; return String(v) }
+
+var generator = EventGenerator()
+let input = generator.ndjson(count: events, streams: max(1, events / 50))
+if getenv("BENCH_PARSE_ONLY") != nil {
+    let lines = input.split(separator: UInt8(ascii: "\n"))
+    var parseOnly = 0.0, draftOnly = 0.0, prepareOnly = 0.0
+    parseOnly = try measure { for line in lines { _ = try line.withUnsafeBufferPointer { try JSONParser.parse($0) } } }
+    draftOnly = try measure { for line in lines { _ = try line.withUnsafeBufferPointer { try EventDraft(json: $0) } } }
+    let today = EffectiveTime.today()
+    prepareOnly = try measure { for line in lines { _ = try line.withUnsafeBufferPointer { try PreparedEvent(try EventDraft(json: $0), today: today) } } }
+    print("one thread: parse \(parseOnly) s, draft \(draftOnly) s, prepare \(prepareOnly) s")
+    exit(0)
+}
+print("civic-ledger bench: \(events) events (\(input.count / 1_048_576) MiB of NDJSON), \(runs) runs, medians")
+
+var prepareTimes: [Double] = [], appendTimes: [Double] = [], verifyTimes: [Double] = []
+var ledgerPath = ""
+for run in 0..<runs {
+    ledgerPath = freshDirectory(directory, "ledger-\(run)")
+    let ledger = try Ledger.open(ledgerPath, options: .init(create: true))
+    var prepared: [PreparedEvent] = []
+    let prepare = try measure { prepared = try input.withUnsafeBufferPointer { try EventBatch.prepare($0) } }
+    let write = try measure { _ = try ledger.append(prepared: prepared) }
+    prepareTimes.append(prepare)
+    appendTimes.append(prepare + write)
+    verifyTimes.append(try measure {
+        let intact = try ledger.verify().isIntact
+        precondition(intact)
+    })
+}
+
+// The rows the ledger wrote, for the baselines.
+let ledger = try Ledger.open(ledgerPath, options: .init(readOnly: true))
+var rows: [StoredRow] = []
+rows.reserveCapacity(events)
+try ledger.forEachEvent { event in
+    let value = withUnsafeBytes(of: event.hash.bytes) { Array($0) } + event.canonicalBytes
+    rows.append(StoredRow(seq: event.seq, id: Array(event.id.utf8), stream: Array(event.stream.utf8), version: event.version, value: value))
+}
+var rawTimes: [Double] = [], sqliteTimes: [Double] = [], hashTimes: [Double] = []
+for run in 0..<runs {
+    rawTimes.append(rawLMDBAppend(rows, directory: freshDirectory(directory, "raw-\(run)")))
+    sqliteTimes.append(sqliteAppend(rows, directory: freshDirectory(directory, "sqlite-\(run)")))
+    hashTimes.append(measure {
+        var combined = ChainHash.genesis.bytes
+        for row in rows { combined ^= row.value.withUnsafeBytes { ChainHash.of(UnsafeRawBufferPointer(rebasing: $0[32...])) }.bytes }
+        precondition(combined != ChainHash.genesis.bytes)
+    })
+}
+
+let append = median(appendTimes), raw = median(rawTimes), sqlite = median(sqliteTimes)
+print("\nbatch append (one transaction, committed)")
+row("  ledger: parse+check+hash+write", append, "(of which parse+check \(format3(median(prepareTimes))) s)")
+row("  raw LMDB: same puts, no logic", raw)
+row("  SQLite WAL: same rows, 2 indexes", sqlite)
+print("  ledger / SQLite: \(format3(sqlite / append))×   ledger / raw LMDB: \(Int((raw / append * 100).rounded()))%")
+let verify = median(verifyTimes), hash = median(hashTimes)
+print("\nverify (chain + indexes)")
+row("  ledger verify", verify)
+row("  plain SHA-256 of the same bytes", hash)
+print("  verify / SHA-256: \(Int((hash / verify * 100).rounded()))%")
+
+if let cli {
+    // One event per process, start to exit, as a clerk's script would run it.
+    let path = freshDirectory(directory, "single")
+    _ = system("'\(cli)' init --ledger '\(path)' >/dev/null")
+    var times: [Double] = []
+    for i in 0..<51 {
+        times.append(measure {
+            _ = system("'\(cli)' append --ledger '\(path)' --type road.delivered --stream road/r\(i % 5) --data '{\"lengthM\":\(i)}' >/dev/null")
+        })
+    }
+    print("\nsingle append, process start to exit (51 runs)")
+    print("  median \(format3(median(times) * 1000)) ms   max \(format3(times.max()! * 1000)) ms")
+}
+_ = system("rm -rf '\(directory)'")

@@ -46,12 +46,7 @@ public struct EventDraft: Sendable, Equatable {
 
     /// A type is dotted lowercase words: `project.signed`, `housing.batch_handed_over`.
     public static func checkType(_ type: String) throws(LedgerError) {
-        let words = type.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard type.utf8.count <= Limits.maxTypeBytes, words.count >= 2,
-              words.allSatisfy({ word in
-                  guard let first = word.first, isLower(first) else { return false }
-                  return word.allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "_") }
-              }) else {
+        guard type.utf8.count <= Limits.maxTypeBytes, isDottedName(type.utf8) else {
             throw LedgerError(.invalidInput, "field 'type': '\(type)' is not a type name (dotted lowercase words such as project.signed)")
         }
     }
@@ -59,18 +54,48 @@ public struct EventDraft: Sendable, Equatable {
     /// A stream is a lowercase kind and one or more name segments: `project/baweitong-hq`,
     /// `road/xujiaguan`.
     public static func checkStream(_ stream: String) throws(LedgerError) {
-        let parts = stream.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
-        let valid = stream.utf8.count <= Limits.maxStreamBytes && parts.count >= 2
-            && parts[0].first.map(isLower) == true
-            && parts[0].allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
-            && parts.dropFirst().allSatisfy { segment in
-                guard let first = segment.first, isLower(first) || isUpper(first) || isDigit(first) else { return false }
-                return segment.allSatisfy { isLower($0) || isUpper($0) || isDigit($0) || $0 == UInt8(ascii: "-")
-                    || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
-            }
-        guard valid else {
+        guard stream.utf8.count <= Limits.maxStreamBytes, isStreamName(stream.utf8) else {
             throw LedgerError(.invalidInput, "field 'stream': '\(stream)' is not a stream name (kind/name such as project/baweitong-hq, ASCII letters, digits, '-', '_', '.')")
         }
+    }
+
+    /// `word(.word)+`, each word a lowercase letter then lowercase letters, digits or `_`.
+    private static func isDottedName(_ bytes: String.UTF8View) -> Bool {
+        var words = 0, atWordStart = true
+        for c in bytes {
+            if atWordStart {
+                guard isLower(c) else { return false }
+                atWordStart = false
+                words += 1
+            } else if c == UInt8(ascii: ".") {
+                atWordStart = true
+            } else if !(isLower(c) || isDigit(c) || c == UInt8(ascii: "_")) {
+                return false
+            }
+        }
+        return words >= 2 && !atWordStart
+    }
+
+    /// `kind(/segment)+`: the kind lowercase letters, digits, `-`, `_` from a letter; each
+    /// segment ASCII letters, digits, `-`, `_`, `.` from a letter or digit.
+    private static func isStreamName(_ bytes: String.UTF8View) -> Bool {
+        var segments = 0, atSegmentStart = true
+        for c in bytes {
+            if atSegmentStart {
+                let allowed = segments == 0 ? isLower(c) : (isLower(c) || isUpper(c) || isDigit(c))
+                guard allowed else { return false }
+                atSegmentStart = false
+                segments += 1
+            } else if c == UInt8(ascii: "/") {
+                atSegmentStart = true
+            } else if segments == 1 {
+                guard isLower(c) || isDigit(c) || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") else { return false }
+            } else {
+                guard isLower(c) || isUpper(c) || isDigit(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+                    || c == UInt8(ascii: ".") else { return false }
+            }
+        }
+        return segments >= 2 && !atSegmentStart
     }
 
     static func checkText(_ text: String, field: String) throws(LedgerError) {

@@ -57,9 +57,10 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONObject {
         guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
         index += 1
-        var members: [(key: String, value: JSONValue)] = []
         skipWhitespace()
         if peek() == UInt8(ascii: "}") { index += 1; return JSONObject() }
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(8)
         var sorted = true
         while true {
             guard peek() == UInt8(ascii: "\"") else { throw error("an object key (a string) was expected") }
@@ -70,8 +71,8 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            if let last = members.last, sorted, !JSONObject.canonicalOrder(last.key, key) {
-                if last.key == key { throw JSONParseError(offset: keyStart, reason: "duplicate key \"\(key)\"") }
+            if sorted, let last = members.last?.key, !JSONObject.canonicalOrder(last, key) {
+                if last == key { throw JSONParseError(offset: keyStart, reason: "duplicate key \"\(key)\"") }
                 sorted = false
             }
             members.append((key, value))
@@ -85,13 +86,17 @@ public struct JSONParser {
             if bytes[index] == UInt8(ascii: "}") { index += 1; break }
             throw error("',' or '}' was expected in an object")
         }
-        if !sorted {
-            members.sort { JSONObject.canonicalOrder($0.key, $1.key) }
-            for i in 1..<members.count where members[i - 1].key == members[i].key {
-                throw error("duplicate key \"\(members[i].key)\"")
-            }
+        if sorted { return JSONObject(sortedMembers: members) }
+        // Sort positions rather than members, so values are moved once.
+        let keys = members.map(\.key)
+        let order = keys.indices.sorted { JSONObject.canonicalOrder(keys[$0], keys[$1]) }
+        var result: [(key: String, value: JSONValue)] = []
+        result.reserveCapacity(members.count)
+        for position in order {
+            if let last = result.last?.key, last == keys[position] { throw error("duplicate key \"\(last)\"") }
+            result.append(members[position])
         }
-        return JSONObject(sortedMembers: members)
+        return JSONObject(sortedMembers: result)
     }
 
     private mutating func parseArray(depth: Int) throws(JSONParseError) -> [JSONValue] {

@@ -97,28 +97,25 @@ public struct JSONObject: Sendable, Equatable {
     @inline(__always)
     public static func canonicalOrder(_ a: String, _ b: String) -> Bool {
         // UTF-8 byte order is code-point order, which differs from UTF-16 order only between
-        // U+E000...U+FFFF and the supplementary planes; ASCII-only keys take the fast path.
-        var a = a, b = b
-        return a.withUTF8 { ua in
-            b.withUTF8 { ub in
-                let n = Swift.min(ua.count, ub.count)
-                var i = 0
-                while i < n {
-                    let x = ua[i], y = ub[i]
-                    if x != y {
-                        if x < 0x80 && y < 0x80 { return x < y }
-                        return utf16Order(ua, ub)
-                    }
-                    i += 1
-                }
-                return ua.count < ub.count
-            }
-        }
+        // U+E000...U+FFFF and the supplementary planes; ASCII bytes take the fast path.
+        let fast = a.utf8.withContiguousStorageIfAvailable { ua in
+            b.utf8.withContiguousStorageIfAvailable { ub in asciiOrder(ua, ub) } ?? 0
+        } ?? 0
+        if fast != 0 { return fast < 0 }
+        return a.utf16.lexicographicallyPrecedes(b.utf16)
     }
 
-    private static func utf16Order(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        let sa = String(decoding: a, as: UTF8.self), sb = String(decoding: b, as: UTF8.self)
-        return sa.utf16.lexicographicallyPrecedes(sb.utf16)
+    /// -1 when `a` sorts first, 1 when `b` does, 0 when bytes alone cannot tell (non-ASCII).
+    @inline(__always)
+    private static func asciiOrder(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int8 {
+        let n = Swift.min(a.count, b.count)
+        var i = 0
+        while i < n {
+            let x = a[i], y = b[i]
+            if x != y { return x < 0x80 && y < 0x80 ? (x < y ? -1 : 1) : 0 }
+            i += 1
+        }
+        return a.count < b.count ? -1 : 1
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {

@@ -52,59 +52,45 @@ extension Ledger {
 
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(events.count)
-        var batchIds: [String: Int] = [:]  // client id → index in outcomes
-        var versions: [String: UInt64] = [:]  // stream → version after this batch's events
+        var versions: [String: UInt64] = [:]  // stream → its version after this batch's events
         var record: [UInt8] = []
         record.reserveCapacity(1024)
         var streamKey: [UInt8] = []
 
         for event in events {
-            if event.clientId {
-                if let earlier = batchIds[event.id] {
-                    let first = events[earlier]
-                    guard Ledger.sameContent(event, type: first.draft.type, stream: first.draft.stream,
-                                             effective: first.effective.text, actor: first.draft.actor,
-                                             source: first.draft.source, data: first.draft.data) else {
-                        throw LedgerError(.conflict, "id '\(event.id)' is used by an earlier line of this batch with different content", line: event.line)
-                    }
-                    var outcome = outcomes[earlier]
-                    outcome.status = .existing
-                    outcome.line = event.line
-                    outcomes.append(outcome)
-                    continue
+            let seq = head.seq + 1
+            var id = event.id
+            // Claim the id first: if it is taken (earlier, or by an earlier line of this batch,
+            // which this transaction sees), the event is a retry or a conflict.
+            let taken = try id.withUTF8 { idBytes in
+                try seq.withBigEndianBytes { seqBytes in
+                    try txn.insertIfAbsent(db.ids, key: UnsafeRawBufferPointer(idBytes), value: seqBytes)
                 }
-                if let existing = try Array(event.id.utf8).withUnsafeBytes({ try txn.get(db.ids, key: $0) }) {
-                    let seq = UInt64(bigEndianBytes: existing) ?? 0
-                    guard let raw = try txn.get(db.events, key: seq) else {
-                        throw LedgerError(.storage, "the id index names seq \(seq) for id '\(event.id)', which does not exist (run verify)")
-                    }
-                    let stored = try EventRecord.decode(raw)
-                    guard Ledger.sameContent(event, type: stored.type, stream: stored.stream, effective: stored.effective,
-                                             actor: stored.actor, source: stored.source, data: stored.data) else {
-                        throw LedgerError(.conflict, "id '\(event.id)' is already used by seq \(seq) with different content", line: event.line)
-                    }
-                    batchIds[event.id] = outcomes.count
-                    outcomes.append(AppendOutcome(status: .existing, seq: stored.seq, id: stored.id, stream: stored.stream,
-                                                  version: stored.version, hash: stored.hash, line: event.line))
-                    continue
+            }.flatMap(UInt64.init(bigEndianBytes:))
+            if let taken {
+                guard event.clientId else {
+                    throw LedgerError(.conflict, "generated id '\(event.id)' collided with an existing one; retry", line: event.line)
                 }
-                batchIds[event.id] = outcomes.count
+                guard let raw = try txn.get(db.events, key: taken) else {
+                    throw LedgerError(.storage, "the id index names seq \(taken) for id '\(event.id)', which does not exist (run verify)")
+                }
+                let stored = try EventRecord.decode(raw)
+                guard Ledger.sameContent(event, as: stored) else {
+                    throw LedgerError(.conflict, "id '\(event.id)' is already used by seq \(taken) with different content", line: event.line)
+                }
+                outcomes.append(AppendOutcome(status: .existing, seq: stored.seq, id: stored.id, stream: stored.stream,
+                                              version: stored.version, hash: stored.hash, line: event.line))
+                continue
             }
 
-            let stream = event.draft.stream
-            let current: UInt64
-            if let known = versions[stream] {
-                current = known
-            } else {
-                current = try Array(stream.utf8).withUnsafeBytes { key in
-                    try txn.get(db.streams, key: key).flatMap(UInt64.init(bigEndianBytes:)) ?? 0
-                }
+            var stream = event.draft.stream
+            let current = try versions[stream] ?? stream.withUTF8 { key in
+                try txn.get(db.streams, key: UnsafeRawBufferPointer(key)).flatMap(UInt64.init(bigEndianBytes:)) ?? 0
             }
             if let expected = event.draft.expectedVersion, expected != current {
                 throw LedgerError(.conflict, "stream '\(stream)' is at version \(current), but version \(expected) was expected", line: event.line)
             }
             let version = current + 1
-            let seq = head.seq + 1
 
             event.assemble(prev: head.hash, recorded: recordedText, seq: seq, version: version, into: &record)
             let hash = record.withUnsafeBytes { ChainHash.of($0) }
@@ -112,11 +98,6 @@ extension Ledger {
                 try txn.put(db.events, key: key, reserving: EventRecord.hashSize + record.count, options: .append) { value in
                     withUnsafeBytes(of: hash.bytes) { value.copyMemory(from: $0) }
                     record.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: value[EventRecord.hashSize...]).copyMemory(from: $0) }
-                }
-                do {
-                    try Array(event.id.utf8).withUnsafeBytes { try txn.put(db.ids, key: $0, value: key, options: .noOverwrite) }
-                } catch let error as LMDBError where error.isKeyExists {
-                    throw LedgerError(.conflict, "generated id '\(event.id)' collided with an existing one; retry", line: event.line)
                 }
                 Ledger.streamEventKey(stream, version, into: &streamKey)
                 try streamKey.withUnsafeBytes { try txn.put(db.streamEvents, key: $0, value: key) }
@@ -127,20 +108,21 @@ extension Ledger {
                                           version: version, hash: hash, line: event.line))
         }
         for (stream, version) in versions {
-            try Array(stream.utf8).withUnsafeBytes { key in
-                try version.withBigEndianBytes { try txn.put(db.streams, key: key, value: $0) }
+            var stream = stream
+            try stream.withUTF8 { key in
+                try version.withBigEndianBytes { try txn.put(db.streams, key: UnsafeRawBufferPointer(key), value: $0) }
             }
         }
         return outcomes
     }
 
-    /// Whether a retried event says the same as what is stored under its id. An event sent
+    /// Whether a retried event says the same as the event stored under its id. An event sent
     /// without `effective` matches any effective time (it defaulted to the day it was sent).
-    static func sameContent(_ event: PreparedEvent, type: String, stream: String, effective: String,
-                            actor: String?, source: String?, data: JSONObject) -> Bool {
+    static func sameContent(_ event: PreparedEvent, as stored: Event) -> Bool {
         let draft = event.draft
-        return draft.type == type && draft.stream == stream && draft.actor == actor && draft.source == source
-            && (draft.effective == nil || draft.effective?.text == effective) && draft.data == data
+        return draft.type == stored.type && draft.stream == stored.stream && draft.actor == stored.actor
+            && draft.source == stored.source && draft.data == stored.data
+            && (draft.effective == nil || event.effective.text == stored.effective)
     }
 
     /// The key of the stream-events index: stream ‖ 0x00 ‖ version (big-endian).

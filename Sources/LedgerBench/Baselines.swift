@@ -1,0 +1,99 @@
+import CLMDB
+import CSQLite
+import LedgerCore
+
+/// The key/value pairs the ledger wrote, precomputed, so the baselines measure storage alone.
+struct StoredRow {
+    let seq: UInt64
+    let id: [UInt8]
+    let stream: [UInt8]
+    let version: UInt64
+    /// 32-byte hash ‖ canonical bytes, as the ledger stores it.
+    let value: [UInt8]
+}
+
+/// Raw LMDB: the same puts the ledger makes (event by seq with MDB_APPEND, id index, stream
+/// index, stream heads), one transaction, one commit. The ceiling for the ledger's storage.
+func rawLMDBAppend(_ rows: [StoredRow], directory: String) -> Double {
+    var env: OpaquePointer?
+    mdb_env_create(&env)
+    mdb_env_set_maxdbs(env, 8)
+    mdb_env_set_mapsize(env, 8 << 30)
+    precondition(mdb_env_open(env, directory, UInt32(MDB_NOTLS), 0o600) == 0)
+    defer { mdb_env_close(env) }
+    return measure {
+        var txn: OpaquePointer?
+        mdb_txn_begin(env, nil, 0, &txn)
+        var events: MDB_dbi = 0, ids: MDB_dbi = 0, streamEvents: MDB_dbi = 0, streams: MDB_dbi = 0
+        mdb_dbi_open(txn, "events", UInt32(MDB_CREATE), &events)
+        mdb_dbi_open(txn, "ids", UInt32(MDB_CREATE), &ids)
+        mdb_dbi_open(txn, "stream-events", UInt32(MDB_CREATE), &streamEvents)
+        mdb_dbi_open(txn, "streams", UInt32(MDB_CREATE), &streams)
+        var heads: [[UInt8]: UInt64] = [:]
+        var streamKey: [UInt8] = []
+        for row in rows {
+            var seq = row.seq.bigEndian
+            withUnsafeMutableBytes(of: &seq) { seqBytes in
+                var key = MDB_val(mv_size: 8, mv_data: seqBytes.baseAddress)
+                row.value.withUnsafeBytes { value in
+                    var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+                    precondition(mdb_put(txn, events, &key, &v, UInt32(MDB_APPEND)) == 0)
+                }
+                var seqValue = MDB_val(mv_size: 8, mv_data: seqBytes.baseAddress)
+                row.id.withUnsafeBytes { id in
+                    var k = MDB_val(mv_size: id.count, mv_data: UnsafeMutableRawPointer(mutating: id.baseAddress))
+                    precondition(mdb_put(txn, ids, &k, &seqValue, UInt32(MDB_NOOVERWRITE)) == 0)
+                }
+                streamKey.removeAll(keepingCapacity: true)
+                streamKey.append(contentsOf: row.stream)
+                streamKey.append(0)
+                withUnsafeBytes(of: row.version.bigEndian) { streamKey.append(contentsOf: $0) }
+                streamKey.withUnsafeBytes { sk in
+                    var k = MDB_val(mv_size: sk.count, mv_data: UnsafeMutableRawPointer(mutating: sk.baseAddress))
+                    precondition(mdb_put(txn, streamEvents, &k, &seqValue, 0) == 0)
+                }
+            }
+            heads[row.stream] = row.version
+        }
+        for (stream, version) in heads {
+            var bigEndian = version.bigEndian
+            stream.withUnsafeBytes { s in
+                withUnsafeMutableBytes(of: &bigEndian) { v in
+                    var k = MDB_val(mv_size: s.count, mv_data: UnsafeMutableRawPointer(mutating: s.baseAddress))
+                    var value = MDB_val(mv_size: 8, mv_data: v.baseAddress)
+                    precondition(mdb_put(txn, streams, &k, &value, 0) == 0)
+                }
+            }
+        }
+        precondition(mdb_txn_commit(txn) == 0)
+    }
+}
+
+/// SQLite in WAL mode (synchronous=FULL, durable like the ledger's commit): the same rows into
+/// a table with a unique id index and a (stream, version) index, one transaction.
+func sqliteAppend(_ rows: [StoredRow], directory: String) -> Double {
+    var db: OpaquePointer?
+    precondition(sqlite3_open(directory + "/bench.sqlite", &db) == SQLITE_OK)
+    defer { sqlite3_close(db) }
+    func exec(_ sql: String) { precondition(sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK, sql) }
+    exec("PRAGMA journal_mode=WAL")
+    exec("PRAGMA synchronous=FULL")
+    exec("CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, version INTEGER NOT NULL, record BLOB NOT NULL)")
+    exec("CREATE UNIQUE INDEX events_stream ON events (stream, version)")
+    return measure {
+        exec("BEGIN")
+        var statement: OpaquePointer?
+        sqlite3_prepare_v2(db, "INSERT INTO events (seq, id, stream, version, record) VALUES (?, ?, ?, ?, ?)", -1, &statement, nil)
+        for row in rows {
+            sqlite3_bind_int64(statement, 1, Int64(row.seq))
+            row.id.withUnsafeBytes { _ = sqlite3_bind_text(statement, 2, $0.baseAddress, Int32($0.count), nil) }
+            row.stream.withUnsafeBytes { _ = sqlite3_bind_text(statement, 3, $0.baseAddress, Int32($0.count), nil) }
+            sqlite3_bind_int64(statement, 4, Int64(row.version))
+            row.value.withUnsafeBytes { _ = sqlite3_bind_blob(statement, 5, $0.baseAddress, Int32($0.count), nil) }
+            precondition(sqlite3_step(statement) == SQLITE_DONE)
+            sqlite3_reset(statement)
+        }
+        sqlite3_finalize(statement)
+        exec("COMMIT")
+    }
+}

@@ -1,0 +1,165 @@
+import CLMDB
+import Foundation
+import Testing
+@testable import LMDB
+
+@Suite struct EnvironmentTests {
+    private func open(_ dir: TemporaryDirectory, mapSize: Int = 1 << 20) throws -> Environment {
+        var options = Environment.Options()
+        options.initialMapSize = mapSize
+        return try Environment.open(path: dir.path, options: options)
+    }
+
+    @Test func writesAndReadsBackBigEndianKeysInOrder() throws {
+        let dir = TemporaryDirectory()
+        let env = try open(dir)
+        let db = try env.openDatabase(named: "numbers", create: true)
+        try env.write { txn in
+            for n: UInt64 in [1, 256, 2, 65_536] {
+                try n.withBigEndianBytes { key in try txn.put(db, key: key, value: key) }
+            }
+        }
+        let keys = try env.read { txn in
+            try txn.withCursor(db) { cursor -> [UInt64] in
+                var keys: [UInt64] = []
+                var entry = try cursor.first()
+                while let current = entry {
+                    keys.append(UInt64(bigEndianBytes: current.key)!)
+                    entry = try cursor.next()
+                }
+                return keys
+            }
+        }
+        #expect(keys == [1, 2, 256, 65_536])
+    }
+
+    @Test func mapGrowsFromATinyMapAndKeepsEveryWrite() throws {
+        let dir = TemporaryDirectory()
+        let env = try open(dir, mapSize: 64 << 10)
+        let db = try env.openDatabase(named: "blobs", create: true)
+        let value = [UInt8](repeating: 0xAB, count: 4000)
+        // 2,000 × 4 KB in one transaction: far past a 64 KiB map.
+        try env.write { txn in
+            for n: UInt64 in 1...2000 {
+                try n.withBigEndianBytes { key in try value.withUnsafeBytes { try txn.put(db, key: key, value: $0, options: .append) } }
+            }
+        }
+        #expect(env.mapGrowths > 0)
+        #expect(env.info.mapSize > 8_000_000)
+        let count = try env.read { try $0.statistics(db).entries }
+        #expect(count == 2000)
+        let last = try env.read { txn in try txn.get(db, key: 2000).map(Array.init) }
+        #expect(last == value)
+    }
+
+    @Test func aFailedWriteClosureWritesNothing() throws {
+        struct Refused: Error {}
+        let dir = TemporaryDirectory()
+        let env = try open(dir)
+        let db = try env.openDatabase(named: "d", create: true)
+        #expect(throws: Refused.self) {
+            try env.write { txn in
+                try UInt64(1).withBigEndianBytes { try txn.put(db, key: $0, value: $0) }
+                throw Refused()
+            }
+        }
+        #expect(try env.read { try $0.statistics(db).entries } == 0)
+    }
+
+    @Test func openingOnePathTwiceGivesTheSameEnvironment() throws {
+        let dir = TemporaryDirectory()
+        let first = try open(dir)
+        let second = try Environment.open(path: dir.path + "/.")
+        #expect(first === second)
+    }
+
+    @Test func errorsCarryTheLMDBCodeAndOperation() throws {
+        let dir = TemporaryDirectory()
+        let file = dir.path + "/not-a-directory"
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        do {
+            _ = try Environment.open(path: file)
+            Issue.record("opening a plain file should fail")
+        } catch {
+            #expect(error.operation == "mdb_env_open")
+            #expect(error.code != 0)
+            #expect(!error.message.isEmpty)
+            #expect(error.description.contains("mdb_env_open"))
+        }
+    }
+
+    @Test func readOnlyEnvironmentRefusesWrites() throws {
+        let dir = TemporaryDirectory()
+        do {
+            let env = try open(dir)
+            _ = try env.openDatabase(named: "d", create: true)
+        }
+        var options = Environment.Options()
+        options.readOnly = true
+        let env = try Environment.open(path: dir.path, options: options)
+        let db = try env.openDatabase(named: "d", create: false)
+        #expect(throws: LMDBError.self) {
+            try env.write { txn in try UInt64(1).withBigEndianBytes { try txn.put(db, key: $0, value: $0) } }
+        }
+    }
+
+    /// The threading rule: writes are synchronous closures run on one writer, so many
+    /// concurrent async callers all finish (none is left waiting on a lock held across a
+    /// suspension) and every write lands.
+    @Test func concurrentAsyncWritersAllComplete() async throws {
+        let dir = TemporaryDirectory()
+        let env = try open(dir, mapSize: 64 << 10)
+        let db = try env.openDatabase(named: "d", create: true)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 1...200 {
+                group.addTask {
+                    try await env.write { txn in
+                        let value = [UInt8](repeating: UInt8(n % 251), count: 2000)
+                        try UInt64(n).withBigEndianBytes { key in try value.withUnsafeBytes { try txn.put(db, key: key, value: $0) } }
+                    }
+                }
+                group.addTask {
+                    // Readers alongside, while the map grows under them.
+                    _ = try env.read { try $0.statistics(db).entries }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try env.read { try $0.statistics(db).entries } == 200)
+    }
+
+    /// A reader killed mid-transaction, while other processes keep the environment open,
+    /// leaves its slot in the lock file; `mdb_reader_check` (run at every open) clears it.
+    @Test func readerCheckClearsSlotsOfKilledProcesses() throws {
+        let dir = TemporaryDirectory()
+        let env = try open(dir)
+        _ = try env.openDatabase(named: "d", create: true)
+        // A separate process (Python calling liblmdb through ctypes) opens a read transaction
+        // and waits; we kill it with SIGKILL.
+        let script = """
+            import ctypes, sys, time
+            lib = ctypes.CDLL("liblmdb.so.0")
+            env = ctypes.c_void_p(); txn = ctypes.c_void_p()
+            assert lib.mdb_env_create(ctypes.byref(env)) == 0
+            lib.mdb_env_set_maxdbs(env, 16)
+            assert lib.mdb_env_open(env, sys.argv[1].encode(), 0x20000 | 0x200000, 0o600) == 0
+            assert lib.mdb_txn_begin(env, None, 0x20000, ctypes.byref(txn)) == 0
+            print("reading", flush=True)
+            time.sleep(60)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, dir.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
+        #expect(line.contains("reading"))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+
+        #expect(env.info.readersInUse >= 1)
+        #expect(try env.clearStaleReaders() == 1)
+        #expect(try env.clearStaleReaders() == 0)
+    }
+}

@@ -1,0 +1,74 @@
+import Testing
+@testable import LedgerCore
+
+@Suite struct JSONParserTests {
+    @Test(arguments: [
+        (#"{"a":1,"a":2}"#, "duplicate key"),
+        (#"{"b":1,"a":2,"b":3}"#, "duplicate key"),
+        (#""\ud800""#, "lone high surrogate"),
+        (#""\udc00x""#, "lone low surrogate"),
+        (#""\ud800\u0041""#, "not followed by a low surrogate"),
+        ("01", "leading zeros"),
+        ("NaN", "NaN"),
+        ("Infinity", "NaN and Infinity"),
+        ("-", "digit"),
+        ("1.", "decimal point"),
+        ("1e", "exponent"),
+        ("[1,]", "value was expected"),
+        (#"{"a" 1}"#, "':'"),
+        ("[1 2]", "','"),
+        (#""abc"#, "unterminated"),
+        ("\"a\u{1}b\"", "control character"),
+        ("true false", "after the JSON value"),
+        ("nul", "literal"),
+        ("1e400", "out of range"),
+        ("9007199254740993", "2^53"),
+        ("-9007199254740993", "2^53"),
+        ("12345678901234567890", "2^53"),
+        ("1e300", "2^53"),
+        (#""\x""#, "invalid escape"),
+        ("", "end of input"),
+    ])
+    func rejects(text: String, reason: String) {
+        #expect {
+            try JSONParser.parse(text)
+        } throws: { error in
+            (error as? JSONParseError)?.reason.contains(reason) == true
+        }
+    }
+
+    @Test func rejectsInvalidUTF8InStrings() {
+        let bytes: [UInt8] = [0x22, 0x61, 0xC3, 0x28, 0x22]  // "a<bad>("
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(bytes) }
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xED, 0xA0, 0x80, 0x22]) }  // UTF-8 surrogate
+    }
+
+    @Test func limitsNesting() throws {
+        let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(deep, maxDepth: 64) }
+        let fine = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        _ = try JSONParser.parse(fine, maxDepth: 64)
+    }
+
+    @Test func acceptsTheEdgesOfTheExactRange() throws {
+        #expect(try JSONParser.parse("9007199254740992") == .number(9_007_199_254_740_992))
+        #expect(try JSONParser.parse("-9007199254740992") == .number(-9_007_199_254_740_992))
+        #expect(try JSONParser.parse("1.0").integerValue == 1)
+        #expect(try JSONParser.parse("1.5").integerValue == nil)
+        #expect(try JSONParser.parse("-0") == .number(0))
+    }
+
+    @Test func decodesEscapesAndSurrogatePairs() throws {
+        #expect(try JSONParser.parse(#""\ud83d\ude00 \u516b\u7ef4\u901a \/""#) == .string("😀 八维通 /"))
+    }
+
+    @Test func reportsTheByteOffset() {
+        do {
+            _ = try JSONParser.parse(#"{"a": tru}"#)
+            Issue.record("should fail")
+        } catch {
+            #expect(error.offset == 6)
+            #expect(error.description.hasPrefix("invalid JSON at byte 7"))
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import LMDB
+import Testing
+@testable import LedgerCore
+
+@Suite struct LedgerTests {
+    let dir = TemporaryDirectory()
+
+    private func ledger() throws -> Ledger { try Ledger.open(dir.path + "/ledger", options: .init(create: true)) }
+
+    private func draft(_ id: String?, stream: String = "project/a", data: String = #"{"amountCny":1}"#,
+                       expectedVersion: UInt64? = nil, effective: String? = "2021-06-01") throws -> EventDraft {
+        EventDraft(id: id, type: "project.signed", stream: stream, effective: effective.flatMap(EffectiveTime.init),
+                   expectedVersion: expectedVersion, data: try #require(try JSONParser.parse(data).objectValue))
+    }
+
+    private func batch(_ text: String) throws(LedgerError) -> [PreparedEvent] {
+        try Array(text.utf8).withUnsafeBufferPointer { buffer throws(LedgerError) in try EventBatch.prepare(buffer) }
+    }
+
+    @Test func missingLedgerIsNotFoundUnlessCreated() throws {
+        #expect { try Ledger.open(dir.path + "/none") } throws: { ($0 as? LedgerError)?.kind == .notFound }
+        _ = try ledger()
+    }
+
+    @Test func appendsAssignSeqsVersionsAndChainHashes() throws {
+        let ledger = try ledger()
+        let outcomes = try ledger.append([try draft("a1"), try draft("b1", stream: "project/b"), try draft("a2")])
+        #expect(outcomes.map(\.seq) == [1, 2, 3])
+        #expect(outcomes.map(\.version) == [1, 1, 2])
+        #expect(outcomes.allSatisfy { $0.status == .appended })
+        let events = try (1...3).map { try #require(try ledger.event(seq: $0)) }
+        #expect(events[0].prev == .genesis)
+        #expect(events[1].prev == events[0].hash)
+        #expect(events[2].prev == events[1].hash)
+        #expect(events.map { $0.canonicalBytes.withUnsafeBytes(ChainHash.of) } == events.map(\.hash))
+        #expect(events[0].recorded <= events[1].recorded && events[1].recorded <= events[2].recorded)
+        #expect(try ledger.event(id: "b1")?.seq == 2)
+        #expect(try ledger.version(ofStream: "project/a") == 2)
+        #expect(try ledger.verify().isIntact)
+    }
+
+    @Test func sameIdWithSameContentIsANoOpReportingTheExistingSeq() throws {
+        let ledger = try ledger()
+        let first = try ledger.append([try draft("x")])
+        // A retry without an effective date matches whatever date was recorded.
+        let again = try ledger.append([try draft("x", effective: nil)])
+        #expect(again[0].status == .existing)
+        #expect(again[0].seq == first[0].seq && again[0].hash == first[0].hash)
+        #expect(try ledger.statistics().events == 1)
+    }
+
+    @Test func sameIdWithOtherContentIsAConflictAndWritesNothing() throws {
+        let ledger = try ledger()
+        _ = try ledger.append([try draft("x")])
+        #expect { try ledger.append([try draft("y"), try draft("x", data: #"{"amountCny":2}"#)]) } throws: {
+            ($0 as? LedgerError)?.kind == .conflict
+        }
+        #expect(try ledger.statistics().events == 1)
+        #expect(try ledger.event(id: "y") == nil)
+    }
+
+    @Test func duplicateIdsWithinOneBatch() throws {
+        let ledger = try ledger()
+        let outcomes = try ledger.append(prepared: try batch("""
+            {"id":"d","type":"road.delivered","stream":"road/x","effective":"2021-10-15","data":{}}
+            {"id":"d","type":"road.delivered","stream":"road/x","effective":"2021-10-15","data":{}}
+            """))
+        #expect(outcomes.map(\.status) == [.appended, .existing])
+        #expect(outcomes[1].seq == 1 && outcomes[1].line == 2)
+        #expect { try ledger.append(prepared: try batch("""
+            {"id":"e","type":"road.delivered","stream":"road/x","data":{}}
+            {"id":"e","type":"road.delivered","stream":"road/y","data":{}}
+            """)) } throws: { ($0 as? LedgerError)?.kind == .conflict && ($0 as? LedgerError)?.line == 2 }
+        #expect(try ledger.statistics().events == 1)
+    }
+
+    @Test func expectedVersionMismatchIsAConflict() throws {
+        let ledger = try ledger()
+        _ = try ledger.append([try draft(nil, expectedVersion: 0), try draft(nil, expectedVersion: 1)])
+        #expect { try ledger.append([try draft(nil, expectedVersion: 1)]) } throws: {
+            let error = $0 as? LedgerError
+            return error?.kind == .conflict && error?.message.contains("at version 2") == true
+        }
+        #expect(try ledger.version(ofStream: "project/a") == 2)
+    }
+
+    @Test func aBadLineRejectsTheWholeBatchNamingTheLine() throws {
+        let ledger = try ledger()
+        let text = """
+            {"type":"road.delivered","stream":"road/x","data":{}}
+
+            {"type":"road.delivered","stream":"road/x","data":{},"effective":"2021-02-30"}
+            """
+        #expect { try ledger.append(prepared: try batch(text)) } throws: {
+            let error = $0 as? LedgerError
+            return error?.kind == .invalidInput && error?.line == 3 && error?.description.hasPrefix("line 3: field 'effective'") == true
+        }
+        #expect(try ledger.statistics().events == 0)
+    }
+
+    @Test func logOutputFeedsBackIntoABatch() throws {
+        let source = try ledger()
+        _ = try source.append([try draft("a1", data: #"{"name":{"zh":"美德乐"},"n":[1,2.5]}"#), try draft("a2")])
+        var lines = ""
+        try source.forEachEvent { event in
+            lines += String(decoding: JSONValue.object(event.envelope(includingHash: true)).canonicalBytes, as: UTF8.self) + "\n"
+        }
+        let copy = try Ledger.open(dir.path + "/copy", options: .init(create: true))
+        let outcomes = try copy.append(prepared: try batch(lines))
+        #expect(outcomes.count == 2)
+        #expect(try copy.event(id: "a1")?.data == source.event(id: "a1")?.data)
+    }
+
+    @Test func filtersByStreamAndType() throws {
+        let ledger = try ledger()
+        _ = try ledger.append([try draft(nil), try draft(nil, stream: "project/b"), try draft(nil)])
+        var seqs: [UInt64] = []
+        try ledger.forEachEvent(EventFilter(stream: "project/a")) { seqs.append($0.seq) }
+        #expect(seqs == [1, 3])
+        seqs = []
+        try ledger.forEachEvent(EventFilter(after: 1, limit: 1)) { seqs.append($0.seq) }
+        #expect(seqs == [2])
+        seqs = []
+        try ledger.forEachEvent(EventFilter(type: "road.delivered")) { seqs.append($0.seq) }
+        #expect(seqs.isEmpty)
+    }
+
+    @Test func readOnlyLedgerRefusesAppends() throws {
+        _ = try ledger().append([try draft(nil)])
+        let readOnly = try Ledger.open(dir.path + "/ledger", options: .init(readOnly: true))
+        #expect { try readOnly.append([try draft(nil)]) } throws: { ($0 as? LedgerError)?.kind == .readOnly }
+    }
+}
