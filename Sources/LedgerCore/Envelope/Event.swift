@@ -83,6 +83,42 @@ public enum EventRecord {
                      data: data, prev: prev, hash: ChainHash(raw: raw))
     }
 
+    /// The envelope fields `verify` checks, read without building the event's data.
+    struct Header {
+        var seq: UInt64 = 0
+        var id = ""
+        var stream = ""
+        var version: UInt64 = 0
+        var recorded = ""
+        var prev = ChainHash.genesis
+    }
+
+    static func header(_ raw: UnsafeRawBufferPointer) throws(LedgerError) -> Header {
+        guard raw.count > hashSize else { throw damaged("record is \(raw.count) bytes, too short") }
+        var header = Header()
+        var seen = 0
+        do {
+            try JSONParser.forEachMember(of: UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[hashSize...]),
+                                         skip: { $0 == "data" }) { key, value throws(JSONParseError) in
+                seen += 1
+                switch (key, value) {
+                case ("seq", let value?): header.seq = UInt64(exactly: value.integerValue ?? 0) ?? 0
+                case ("version", let value?): header.version = UInt64(exactly: value.integerValue ?? 0) ?? 0
+                case ("id", .string(let text)?): header.id = text
+                case ("stream", .string(let text)?): header.stream = text
+                case ("recorded", .string(let text)?): header.recorded = text
+                case ("prev", .string(let text)?):
+                    if let hash = ChainHash(hex: text) { header.prev = hash } else { seen -= 1 }
+                default: seen -= 1
+                }
+            }
+        } catch {
+            throw damaged("record is not valid JSON (\(error))")
+        }
+        guard seen == 6, header.seq > 0, header.version > 0 else { throw damaged("record lacks a well-formed envelope field") }
+        return header
+    }
+
     static func damaged(_ message: String) -> LedgerError {
         LedgerError(.storage, "damaged event record: \(message)")
     }

@@ -37,6 +37,85 @@ public struct JSONParser {
         try parse(Array(text.utf8), maxDepth: maxDepth)
     }
 
+    /// Reads a JSON object member by member, in document order, without building the values
+    /// of the keys `skip` names: those are stepped over (checked for balanced brackets and
+    /// closed strings only) and passed as nil. `verify` uses it to read an event's envelope
+    /// fields without building its data.
+    public static func forEachMember(of bytes: UnsafeBufferPointer<UInt8>, skip: (String) -> Bool,
+                                     _ body: (String, JSONValue?) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        var parser = JSONParser(bytes: bytes, maxDepth: defaultMaxDepth)
+        parser.skipWhitespace()
+        guard parser.peek() == UInt8(ascii: "{") else { throw parser.error("an object was expected") }
+        parser.index += 1
+        parser.skipWhitespace()
+        if parser.peek() == UInt8(ascii: "}") {
+            parser.index += 1
+        } else {
+            while true {
+                guard parser.peek() == UInt8(ascii: "\"") else { throw parser.error("an object key (a string) was expected") }
+                let key = try parser.parseString()
+                parser.skipWhitespace()
+                guard parser.peek() == UInt8(ascii: ":") else { throw parser.error("':' was expected after an object key") }
+                parser.index += 1
+                parser.skipWhitespace()
+                if skip(key) {
+                    try parser.skipValue()
+                    try body(key, nil)
+                } else {
+                    try body(key, try parser.parseValue(depth: 1))
+                }
+                parser.skipWhitespace()
+                guard parser.index < bytes.count else { throw parser.error("unexpected end of input inside an object") }
+                if bytes[parser.index] == UInt8(ascii: ",") {
+                    parser.index += 1
+                    parser.skipWhitespace()
+                    continue
+                }
+                if bytes[parser.index] == UInt8(ascii: "}") { parser.index += 1; break }
+                throw parser.error("',' or '}' was expected in an object")
+            }
+        }
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw parser.error("unexpected data after the JSON value") }
+    }
+
+    /// Steps over one value: strings to their closing quote, arrays and objects to their
+    /// matching bracket, anything else to the next delimiter.
+    private mutating func skipValue() throws(JSONParseError) {
+        var depth = 0
+        repeat {
+            guard index < bytes.count else { throw error("unexpected end of input") }
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                guard index < bytes.count else { throw error("unterminated string") }
+                index += 1
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
+                index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                guard depth >= 0 else { throw error("unbalanced brackets") }
+                index += 1
+            case UInt8(ascii: ","), UInt8(ascii: ":"):
+                guard depth > 0 else { throw error("a value was expected") }
+                index += 1
+            default:
+                index += 1
+            }
+        } while depth > 0 || (index < bytes.count && !isDelimiter(bytes[index]))
+    }
+
+    @inline(__always)
+    private func isDelimiter(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]")
+            || byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+
     // MARK: Values
 
     private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {

@@ -1,3 +1,4 @@
+import Dispatch
 import LMDB
 
 /// The outcome of `verify`: how far it got and the first thing found wrong, if any.
@@ -41,116 +42,208 @@ public struct ExpectedHead: Sendable, Equatable {
 }
 
 extension Ledger {
-    /// Recomputes the hash chain from the stored records and checks every index against them,
-    /// in one read transaction (a consistent snapshot). Returns at the first problem.
+    /// Recomputes the hash chain from the stored records and checks every index against them.
+    ///
+    /// The seq range is split into parts checked in parallel, each in its own read
+    /// transaction (events are immutable and only appended, so every snapshot agrees on the
+    /// events up to the head read first); the parts are then stitched together — chain links,
+    /// recorded order and stream versions across their borders — and the index tables counted.
+    /// The problem reported is the one with the lowest seq.
     public func verify(expecting expectedHead: ExpectedHead? = nil) throws(LedgerError) -> VerificationReport {
+        try verify(expecting: expectedHead, parts: nil)
+    }
+
+    /// `parts` overrides how many parts the range is split into (tests use it on small ledgers).
+    func verify(expecting expectedHead: ExpectedHead?, parts requested: Int?) throws(LedgerError) -> VerificationReport {
         try storage("cannot verify") {
-            try environment.read { txn in try verify(txn, expectedHead: expectedHead) }
+            let (count, head) = try environment.read { txn in (try txn.statistics(databases.events).entries, try lastSeq(txn)) }
+            let last = max(UInt64(count), head)
+            let partCount = max(1, requested ?? (last >= 65_536 ? 8 : 1))
+            let size = (last + UInt64(partCount) - 1) / UInt64(partCount)
+            let ranges = (0..<partCount).map { part in
+                (UInt64(part) * size + 1)...min(last, UInt64(part + 1) * size)
+            }.filter { !$0.isEmpty }
+            var parts = [Result<PartReport, any Error>](repeating: .failure(CancellationError()), count: ranges.count)
+            parts.withUnsafeMutableBufferPointer { slots in
+                let slots = UnsafeSendable(slots)
+                DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
+                    slots.value[index] = Result { try environment.read { txn in try verifyPart(txn, ranges[index]) } }
+                }
+            }
+            return try stitch(try parts.map { try $0.get() }, expectedHead: expectedHead)
         }
     }
 
-    private func verify(_ txn: Transaction, expectedHead: ExpectedHead?) throws -> VerificationReport {
+    private func lastSeq(_ txn: Transaction) throws -> UInt64 {
+        try txn.withCursor(databases.events) { cursor in try cursor.last().flatMap { UInt64(bigEndianBytes: $0.key) } ?? 0 }
+    }
+
+    /// What one part of the seq range found.
+    private struct PartReport {
+        var range: ClosedRange<UInt64>
+        var events = 0
+        var problem: VerificationReport.Problem?
+        /// The `prev` of the part's first event, to stitch to the part before.
+        var firstPrev = ChainHash.genesis
+        var lastHash = ChainHash.genesis
+        var firstRecorded = ""
+        var lastRecorded = ""
+        /// Per stream: the first and last version seen in this part (checked contiguous within).
+        var streams: [String: (first: UInt64, last: UInt64, firstSeq: UInt64)] = [:]
+    }
+
+    private func verifyPart(_ txn: Transaction, _ range: ClosedRange<UInt64>) throws -> PartReport {
         let db = databases
+        var part = PartReport(range: range)
+        var key: [UInt8] = []
+        var previousHash: ChainHash?
+        part.problem = try txn.withCursor(db.events) { cursor -> VerificationReport.Problem? in
+            var entry = try cursor.seek(atLeast: range.lowerBound)
+            var expected = range.lowerBound
+            while expected <= range.upperBound {
+                guard let current = entry else {
+                    return .init(seq: expected, message: "event missing: the ledger ends at seq \(expected - 1)")
+                }
+                guard current.key.count == 8, let seq = UInt64(bigEndianBytes: current.key) else {
+                    return .init(seq: expected, message: "an event key is not an 8-byte seq")
+                }
+                guard seq == expected else {
+                    return .init(seq: expected, message: "event missing: the next stored event is seq \(seq)")
+                }
+                let header: EventRecord.Header
+                do throws(LedgerError) { header = try EventRecord.header(current.value) } catch {
+                    return .init(seq: seq, message: error.message)
+                }
+                let hash = ChainHash(raw: current.value)
+                guard ChainHash.of(UnsafeRawBufferPointer(rebasing: current.value[EventRecord.hashSize...])) == hash else {
+                    return .init(seq: seq, message: "stored hash does not match the record's bytes (the record was altered)")
+                }
+                guard header.seq == seq else {
+                    return .init(seq: seq, message: "the record stored here is seq \(header.seq) (events moved or swapped)")
+                }
+                if let previousHash, header.prev != previousHash {
+                    return .init(seq: seq, message: "prev does not match the hash of seq \(seq - 1) (the chain is broken)")
+                }
+                guard RecordedTime(header.recorded) != nil, header.recorded >= part.lastRecorded else {
+                    return .init(seq: seq, message: "recorded time '\(header.recorded)' is malformed or earlier than the event before")
+                }
+                if let known = part.streams[header.stream] {
+                    guard header.version == known.last + 1 else {
+                        return .init(seq: seq, message: "version \(header.version) in stream '\(header.stream)', expected \(known.last + 1)")
+                    }
+                    part.streams[header.stream]!.last = header.version
+                } else {
+                    part.streams[header.stream] = (header.version, header.version, seq)
+                }
+                // Each event's index entries must point back at it.
+                var id = header.id
+                let idSeq = try id.withUTF8 { try txn.get(db.ids, key: UnsafeRawBufferPointer($0)) }.flatMap(UInt64.init(bigEndianBytes:))
+                guard idSeq == seq else {
+                    return .init(seq: seq, message: "the id index maps '\(header.id)' to \(idSeq.map { "seq \($0)" } ?? "nothing")")
+                }
+                Ledger.streamEventKey(header.stream, header.version, into: &key)
+                let streamSeq = try key.withUnsafeBytes { try txn.get(db.streamEvents, key: $0) }.flatMap(UInt64.init(bigEndianBytes:))
+                guard streamSeq == seq else {
+                    return .init(seq: seq, message: "the stream index maps '\(header.stream)' v\(header.version) to \(streamSeq.map { "seq \($0)" } ?? "nothing")")
+                }
+                if previousHash == nil {
+                    part.firstPrev = header.prev
+                    part.firstRecorded = header.recorded
+                }
+                previousHash = hash
+                part.lastHash = hash
+                part.lastRecorded = header.recorded
+                part.events += 1
+                expected += 1
+                entry = try cursor.next()
+            }
+            return nil
+        }
+        return part
+    }
+
+    /// Joins the parts in seq order, then checks what no single part can see.
+    private func stitch(_ parts: [PartReport], expectedHead: ExpectedHead?) throws -> VerificationReport {
         var report = VerificationReport(events: 0, headSeq: 0, headHash: .genesis)
         func fail(_ seq: UInt64?, _ message: String) -> VerificationReport {
             var failed = report
             failed.problem = .init(seq: seq, message: message)
             return failed
         }
-
-        var streamVersions: [String: UInt64] = [:]
-        var previousRecorded = ""
-        var key: [UInt8] = []
-        let problem: VerificationReport.Problem? = try txn.withCursor(db.events) { cursor in
-            var entry = try cursor.first()
-            while let current = entry {
-                let expected = report.headSeq + 1
-                guard let seq = UInt64(bigEndianBytes: current.key), current.key.count == 8 else {
-                    return .init(seq: expected, message: "an event key is not an 8-byte seq")
+        var versions: [String: UInt64] = [:]
+        var lastRecorded = ""
+        for part in parts {
+            // A border problem sits at the part's first seq, before anything inside it.
+            let first = part.range.lowerBound
+            if part.events > 0 {
+                if part.firstPrev != report.headHash {
+                    return fail(first, "prev does not match the hash of seq \(first - 1) (the chain is broken)")
                 }
-                guard seq == expected else {
-                    return .init(seq: expected, message: seq > expected
-                        ? "event missing: the next stored event is seq \(seq)"
-                        : "event keys are out of order")
+                if part.firstRecorded < lastRecorded {
+                    return fail(first, "recorded time '\(part.firstRecorded)' is earlier than the event before")
                 }
-                let event: Event
-                do throws(LedgerError) { event = try EventRecord.decode(current.value) } catch {
-                    return .init(seq: seq, message: error.message)
-                }
-                let body = UnsafeRawBufferPointer(rebasing: current.value[EventRecord.hashSize...])
-                guard ChainHash.of(body) == event.hash else {
-                    return .init(seq: seq, message: "stored hash does not match the record's bytes (the record was altered)")
-                }
-                guard event.seq == seq else {
-                    return .init(seq: seq, message: "the record stored here is seq \(event.seq) (events moved or swapped)")
-                }
-                guard event.prev == report.headHash else {
-                    return .init(seq: seq, message: "prev does not match the hash of seq \(seq - 1) (the chain is broken)")
-                }
-                guard RecordedTime(event.recorded) != nil, event.recorded >= previousRecorded else {
-                    return .init(seq: seq, message: "recorded time '\(event.recorded)' is malformed or earlier than the event before")
-                }
-                let version = (streamVersions[event.stream] ?? 0) + 1
-                guard event.version == version else {
-                    return .init(seq: seq, message: "version \(event.version) in stream '\(event.stream)', expected \(version)")
-                }
-                // Each event's index entries must point back at it.
-                let idSeq = try Array(event.id.utf8).withUnsafeBytes { try txn.get(db.ids, key: $0) }.flatMap(UInt64.init(bigEndianBytes:))
-                guard idSeq == seq else {
-                    return .init(seq: seq, message: "the id index maps '\(event.id)' to \(idSeq.map { "seq \($0)" } ?? "nothing")")
-                }
-                Ledger.streamEventKey(event.stream, version, into: &key)
-                let streamSeq = try key.withUnsafeBytes { try txn.get(db.streamEvents, key: $0) }.flatMap(UInt64.init(bigEndianBytes:))
-                guard streamSeq == seq else {
-                    return .init(seq: seq, message: "the stream index maps '\(event.stream)' v\(version) to \(streamSeq.map { "seq \($0)" } ?? "nothing")")
-                }
-                streamVersions[event.stream] = version
-                previousRecorded = event.recorded
-                report.headSeq = seq
-                report.headHash = event.hash
-                report.events += 1
-                if let expectedHead, expectedHead.seq == seq, expectedHead.hash != event.hash {
-                    return .init(seq: seq, message: "hash \(event.hash.hex) differs from the expected head \(expectedHead.hash.hex): the ledger no longer extends it")
-                }
-                entry = try cursor.next()
             }
-            return nil
+            // The earliest stream whose first version here does not continue from before.
+            let border = part.streams.filter { $0.value.first != (versions[$0.key] ?? 0) + 1 }.min { $0.value.firstSeq < $1.value.firstSeq }
+            if let (stream, seen) = border, part.problem.map({ $0.seq ?? 0 > seen.firstSeq }) ?? true {
+                return fail(seen.firstSeq, "version \(seen.first) in stream '\(stream)', expected \((versions[stream] ?? 0) + 1)")
+            }
+            if let problem = part.problem {
+                report.events += part.events
+                return fail(problem.seq, problem.message)
+            }
+            for (stream, seen) in part.streams { versions[stream] = seen.last }
+            report.events += part.events
+            report.headSeq = part.range.upperBound
+            report.headHash = part.lastHash
+            lastRecorded = part.lastRecorded
         }
-        if let problem { return fail(problem.seq, problem.message) }
-        if let expectedHead, expectedHead.seq > report.headSeq {
-            return fail(nil, "the ledger ends at seq \(report.headSeq), before the expected head seq \(expectedHead.seq) (truncated)")
+        let db = databases
+        return try environment.read { txn in
+            if let expectedHead {
+                guard expectedHead.seq <= report.headSeq else {
+                    return fail(nil, "the ledger ends at seq \(report.headSeq), before the expected head seq \(expectedHead.seq) (truncated)")
+                }
+                let stored = try txn.get(db.events, key: expectedHead.seq).map { ChainHash(raw: $0) }
+                if stored != expectedHead.hash {
+                    return fail(expectedHead.seq, "hash \(stored?.hex ?? "none") differs from the expected head \(expectedHead.hash.hex): the ledger no longer extends it")
+                }
+            }
+            // Every event's entries were found; an extra entry shows as a surplus count.
+            if let extra = try surplusEntry(txn, db.ids, expected: report.events, describe: { "id '\(String(decoding: $0, as: UTF8.self))'" },
+                                            matches: { key, event in key.elementsEqual(event.id.utf8) }) {
+                return fail(nil, "the id index has an entry that points to the wrong event: \(extra)")
+            }
+            if let extra = try surplusEntry(txn, db.streamEvents, expected: report.events, describe: { key in
+                "'\(String(decoding: key.prefix(max(0, key.count - 9)), as: UTF8.self))' v\(UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: key.suffix(8))) ?? 0)"
+            }, matches: { key, event in
+                var expected: [UInt8] = []
+                Ledger.streamEventKey(event.stream, event.version, into: &expected)
+                return key.elementsEqual(expected)
+            }) {
+                return fail(nil, "the stream index has an entry that points to the wrong event: \(extra)")
+            }
+            if let problem = try streamTableProblem(txn, versions) { return fail(nil, problem) }
+            return report
         }
-        // Every event's entries were found; extra entries would show as surplus counts.
-        if let extra = try surplusEntry(txn, db.ids, expected: report.events,
-                                        describe: { "id '\(String(decoding: $0, as: UTF8.self))'" },
-                                        matches: { key, event in key.elementsEqual(event.id.utf8) }) {
-            return fail(nil, "the id index has an entry that points to the wrong event: \(extra)")
-        }
-        if let extra = try surplusEntry(txn, db.streamEvents, expected: report.events, describe: { key in
-            "'\(String(decoding: key.prefix(max(0, key.count - 9)), as: UTF8.self))' v\(UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: key.suffix(8))) ?? 0)"
-        }, matches: { key, event in
-            var expected: [UInt8] = []
-            Ledger.streamEventKey(event.stream, event.version, into: &expected)
-            return key.elementsEqual(expected)
-        }) {
-            return fail(nil, "the stream index has an entry that points to the wrong event: \(extra)")
-        }
-        let streamProblem: String? = try txn.withCursor(db.streams) { cursor in
+    }
+
+    /// The stream table must list exactly the streams of the events, each at its last version.
+    private func streamTableProblem(_ txn: Transaction, _ versions: [String: UInt64]) throws -> String? {
+        try txn.withCursor(databases.streams) { cursor in
             var count = 0
             var entry = try cursor.first()
             while let current = entry {
                 let stream = String(decoding: current.key, as: UTF8.self)
                 let stored = UInt64(bigEndianBytes: current.value)
-                guard stored == streamVersions[stream] else {
-                    return "the stream table says '\(stream)' is at version \(stored.map(String.init) ?? "?"), its events say \(streamVersions[stream] ?? 0)"
+                guard stored == versions[stream] else {
+                    return "the stream table says '\(stream)' is at version \(stored.map(String.init) ?? "?"), its events say \(versions[stream] ?? 0)"
                 }
                 count += 1
                 entry = try cursor.next()
             }
-            return count == streamVersions.count ? nil : "the stream table lists \(count) streams, the events have \(streamVersions.count)"
+            return count == versions.count ? nil : "the stream table lists \(count) streams, the events have \(versions.count)"
         }
-        if let streamProblem { return fail(nil, streamProblem) }
-        return report
     }
 
     /// When `database` holds more entries than `expected`, one entry that points to a missing
