@@ -12,9 +12,10 @@ struct StoredRow {
     let value: [UInt8]
 }
 
-/// Raw LMDB: the same puts the ledger makes (event by seq with MDB_APPEND, id index, stream
-/// index, stream heads), one transaction, one commit. The ceiling for the ledger's storage.
-func rawLMDBAppend(_ rows: [StoredRow], directory: String) -> Double {
+/// Raw LMDB: the ledger's record bytes put by seq with MDB_APPEND and, `withIndexes`, the
+/// same index puts the ledger makes (id index, stream index, stream heads); one transaction,
+/// one commit. The ceiling for the ledger's storage.
+func rawLMDBAppend(_ rows: [StoredRow], directory: String, withIndexes: Bool) -> Double {
     var env: OpaquePointer?
     mdb_env_create(&env)
     mdb_env_set_maxdbs(env, 8)
@@ -39,6 +40,7 @@ func rawLMDBAppend(_ rows: [StoredRow], directory: String) -> Double {
                     var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
                     precondition(mdb_put(txn, events, &key, &v, UInt32(MDB_APPEND)) == 0)
                 }
+                guard withIndexes else { return }
                 var seqValue = MDB_val(mv_size: 8, mv_data: seqBytes.baseAddress)
                 row.id.withUnsafeBytes { id in
                     var k = MDB_val(mv_size: id.count, mv_data: UnsafeMutableRawPointer(mutating: id.baseAddress))
@@ -53,7 +55,7 @@ func rawLMDBAppend(_ rows: [StoredRow], directory: String) -> Double {
                     precondition(mdb_put(txn, streamEvents, &k, &seqValue, 0) == 0)
                 }
             }
-            heads[row.stream] = row.version
+            if withIndexes { heads[row.stream] = row.version }
         }
         for (stream, version) in heads {
             var bigEndian = version.bigEndian

@@ -50,7 +50,8 @@ import Testing
         let copied = try CLI.jsonLines(try CLI.run(["log", "--json", "--ledger", copy]).stdout).map { $0["data"] as? [String: Any] }.map { $0.map(NSDictionary.init) }
         #expect(original == copied)
         let text = try CLI.run(["log", "--ledger", ledger, "--stream", "project/medela"]).stdout
-        #expect(text.contains("project.signed  project/medela v1  p1") && !text.contains("p2"))
+        let columns = text.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(columns == [["1", "2021-06-01", "project.signed", "project/medela", "v1", "p1"]])
     }
 
     @Test func verifyFailsWithExitOneWhenAByteOfTheFileChanges() throws {

@@ -99,7 +99,14 @@ import Testing
             try Array("ev-3".utf8).withUnsafeBytes { key in try UInt64(4).withBigEndianBytes { try txn.put(db.ids, key: key, value: $0) } }
         }
         let problem = try #require(try ledger.verify(expecting: nil, parts: parts).problem)
-        #expect(problem.seq == 3 && problem.message.contains("id index"))
+        // The entry for ev-3 now points at seq 4, whose id is ev-4.
+        #expect(problem.seq == 4 && problem.message.contains("id index entry 'ev-3'"))
+    }
+
+    @Test(arguments: [1, 3]) func aMissingIndexEntryIsCaught(parts: Int) throws {
+        try tamper { txn, db in _ = try Array("ev-12".utf8).withUnsafeBytes { try txn.delete(db.ids, key: $0) } }
+        let problem = try #require(try ledger.verify(expecting: nil, parts: parts).problem)
+        #expect(problem.seq == 12 && problem.message.contains("no entry"))
     }
 
     @Test(arguments: [1, 3]) func anExtraIndexEntryIsCaught(parts: Int) throws {

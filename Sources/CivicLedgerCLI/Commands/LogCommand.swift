@@ -40,10 +40,15 @@ struct LogCommand: ParsableCommand {
         }
     }
 
-    /// `     12  2021-10-15  road.delivered  road/xujiaguan v1  road-xujiaguan-delivered`
+    /// `     12  2021-10-15  road.delivered             road/xujiaguan v1         road-xujiaguan`
+    /// Columns have fixed widths (the log streams, so it cannot measure them first); a longer
+    /// value pushes its line out rather than being cut.
     static func line(_ event: Event) -> String {
+        func padded(_ text: String, _ width: Int) -> String {
+            text + String(repeating: " ", count: max(1, width - text.count))
+        }
         let seq = String(event.seq)
-        return String(repeating: " ", count: max(0, 7 - seq.count)) + seq + "  " + event.effective + "  "
-            + event.type + "  " + event.stream + " v" + String(event.version) + "  " + event.id
+        return String(repeating: " ", count: max(0, 7 - seq.count)) + seq + "  " + padded(event.effective, 12)
+            + padded(event.type, 27) + padded(event.stream + " v" + String(event.version), 36) + event.id
     }
 }

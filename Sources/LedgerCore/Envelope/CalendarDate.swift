@@ -20,8 +20,20 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// Parses `YYYY-MM-DD`.
     public init?(_ text: some StringProtocol) {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+        guard let date = text.utf8.withContiguousStorageIfAvailable({ CalendarDate(bytes: $0) }) ?? CalendarDate(bytes: Array(text.utf8))
+        else { return nil }
+        self = date
+    }
+
+    /// Parses `YYYY-MM-DD` from the first ten bytes; nil unless there are exactly ten.
+    init?(bytes: some RandomAccessCollection<UInt8>) {
+        guard bytes.count == 10 else { return nil }
+        self.init(prefix: bytes)
+    }
+
+    /// Parses `YYYY-MM-DD` from the first ten of `bytes`.
+    init?(prefix bytes: some RandomAccessCollection<UInt8>) {
+        guard bytes.count >= 10, byte(bytes, 4) == UInt8(ascii: "-"), byte(bytes, 7) == UInt8(ascii: "-"),
               let year = digits(bytes, 0, 4), let month = digits(bytes, 5, 2), let day = digits(bytes, 8, 2)
         else { return nil }
         self.init(year: year, month: month, day: day)
@@ -74,14 +86,22 @@ public struct CalendarDate: Sendable, Hashable, Comparable, CustomStringConverti
 }
 
 /// Reads `count` decimal digits at `offset`, or nil if any is not a digit.
-func digits(_ bytes: [UInt8], _ offset: Int, _ count: Int) -> Int? {
+func digits(_ bytes: some RandomAccessCollection<UInt8>, _ offset: Int, _ count: Int) -> Int? {
     guard offset + count <= bytes.count else { return nil }
     var value = 0
-    for byte in bytes[offset..<offset + count] {
-        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-        value = value * 10 + Int(byte - UInt8(ascii: "0"))
+    var i = bytes.index(bytes.startIndex, offsetBy: offset)
+    for _ in 0..<count {
+        let b = bytes[i]
+        guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+        value = value * 10 + Int(b - UInt8(ascii: "0"))
+        i = bytes.index(after: i)
     }
     return value
+}
+
+/// The byte at `offset`.
+func byte(_ bytes: some RandomAccessCollection<UInt8>, _ offset: Int) -> UInt8 {
+    bytes[bytes.index(bytes.startIndex, offsetBy: offset)]
 }
 
 func pad(_ value: Int, _ width: Int) -> String {

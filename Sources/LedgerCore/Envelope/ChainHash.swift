@@ -18,14 +18,19 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses 64 lowercase or uppercase hexadecimal digits.
     public init?(hex: some StringProtocol) {
-        let text = Array(hex.utf8)
+        let parsed = hex.utf8.withContiguousStorageIfAvailable(ChainHash.parse) ?? Array(hex.utf8).withUnsafeBufferPointer(ChainHash.parse)
+        guard let parsed else { return nil }
+        bytes = parsed
+    }
+
+    private static func parse(_ text: UnsafeBufferPointer<UInt8>) -> SIMD32<UInt8>? {
         guard text.count == 64 else { return nil }
         var value = SIMD32<UInt8>()
-        for i in 0..<32 {
-            guard let high = ChainHash.nibble(text[2 * i]), let low = ChainHash.nibble(text[2 * i + 1]) else { return nil }
-            value[i] = high << 4 | low
+        for n in 0..<32 {
+            guard let high = nibble(text[2 * n]), let low = nibble(text[2 * n + 1]) else { return nil }
+            value[n] = high << 4 | low
         }
-        bytes = value
+        return value
     }
 
     /// SHA-256 of `data`.

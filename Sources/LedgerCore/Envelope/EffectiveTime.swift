@@ -15,7 +15,7 @@ public struct EffectiveTime: Sendable, Hashable, Comparable, CustomStringConvert
     /// impossible date or time.
     public init?(_ text: String) {
         let bytes = Array(text.utf8)
-        guard bytes.count >= 10, let date = CalendarDate(String(decoding: bytes[0..<10], as: UTF8.self)) else { return nil }
+        guard let date = CalendarDate(prefix: bytes) else { return nil }
         if bytes.count == 10 {
             self.text = text
             self.date = date

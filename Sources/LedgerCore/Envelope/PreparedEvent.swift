@@ -1,45 +1,63 @@
 /// A draft made ready for the write transaction: checked, its id chosen, and the canonical
 /// bytes of every field that does not depend on the ledger's state already written. Preparing
-/// runs before the transaction (and in parallel for big batches); inside it, only `prev`,
-/// `recorded`, `seq` and `version` are filled in and the record hashed.
+/// runs before the transaction (in parallel for big batches) and keeps no parsed JSON; inside
+/// the transaction only `prev`, `recorded`, `seq` and `version` are filled in and the record
+/// hashed.
 public struct PreparedEvent: Sendable {
-    public let draft: EventDraft
     public let id: String
     /// Whether the client gave the id (only those can already exist).
     public let clientId: Bool
+    public let type: String
+    public let stream: String
+    public let expectedVersion: UInt64?
     public let effective: EffectiveTime
+    /// Whether the client gave `effective` (a retry without one matches any date).
+    public let effectiveGiven: Bool
     /// The batch line it came from, for error messages.
     public let line: Int?
-    /// `{"actor":…,"data":…,"effective":…,"id":…,` — the keys before `prev` in canonical order.
-    let head: [UInt8]
+    /// `{"actor":…,"data":…,` — the keys before `effective` in canonical order.
+    let content: [UInt8]
+    /// `"effective":…,"id":…,`
+    let effectiveAndId: [UInt8]
     /// `"source":…,"stream":…,"type":…,` — the keys between `seq` and `version`.
     let tail: [UInt8]
 
     public init(_ draft: EventDraft, line: Int? = nil, today: EffectiveTime) throws(LedgerError) {
         do { try draft.validate() } catch { throw error.at(line: line) }
-        self.draft = draft
         self.line = line
         self.clientId = draft.id != nil
         self.id = draft.id ?? EventIdentifier.generate()
+        self.type = draft.type
+        self.stream = draft.stream
+        self.expectedVersion = draft.expectedVersion
         self.effective = draft.effective ?? today
-
-        var head: [UInt8] = []
-        head.reserveCapacity(256)
-        head.append(UInt8(ascii: "{"))
-        if let actor = draft.actor { PreparedEvent.member("actor", .string(actor), into: &head) }
-        PreparedEvent.member("data", .object(draft.data), into: &head)
-        PreparedEvent.member("effective", .string(effective.text), into: &head)
-        PreparedEvent.member("id", .string(id), into: &head)
-        var tail: [UInt8] = []
-        tail.reserveCapacity(96)
-        if let source = draft.source { PreparedEvent.member("source", .string(source), into: &tail) }
-        PreparedEvent.member("stream", .string(draft.stream), into: &tail)
-        PreparedEvent.member("type", .string(draft.type), into: &tail)
-        guard head.count + tail.count + 200 <= Limits.maxEventBytes else {
+        self.effectiveGiven = draft.effective != nil
+        (content, tail) = PreparedEvent.contentParts(actor: draft.actor, data: draft.data, source: draft.source,
+                                                      stream: draft.stream, type: draft.type)
+        var effectiveAndId: [UInt8] = []
+        effectiveAndId.reserveCapacity(64)
+        PreparedEvent.member("effective", .string(effective.text), into: &effectiveAndId)
+        PreparedEvent.member("id", .string(id), into: &effectiveAndId)
+        self.effectiveAndId = effectiveAndId
+        guard content.count + effectiveAndId.count + tail.count + 200 <= Limits.maxEventBytes else {
             throw LedgerError(.invalidInput, "event is over the limit of \(Limits.maxEventBytes) bytes", line: line)
         }
-        self.head = head
-        self.tail = tail
+    }
+
+    /// The canonical bytes of what a client says in an event, in the two pieces the record
+    /// holds them: the members before `effective`, and those between `seq` and `version`.
+    static func contentParts(actor: String?, data: JSONObject, source: String?, stream: String, type: String) -> ([UInt8], [UInt8]) {
+        var content: [UInt8] = []
+        content.reserveCapacity(256)
+        content.append(UInt8(ascii: "{"))
+        if let actor { member("actor", .string(actor), into: &content) }
+        member("data", .object(data), into: &content)
+        var tail: [UInt8] = []
+        tail.reserveCapacity(96)
+        if let source { member("source", .string(source), into: &tail) }
+        member("stream", .string(stream), into: &tail)
+        member("type", .string(type), into: &tail)
+        return (content, tail)
     }
 
     private static func member(_ key: StaticString, _ value: JSONValue, into out: inout [UInt8]) {
@@ -50,10 +68,20 @@ public struct PreparedEvent: Sendable {
         out.append(UInt8(ascii: ","))
     }
 
+    /// Whether a retried event says the same as `stored`, the event under its id. An event
+    /// sent without `effective` matches any effective time (it defaulted to the day it was
+    /// sent).
+    func sameContent(as stored: Event) -> Bool {
+        let (storedContent, storedTail) = PreparedEvent.contentParts(actor: stored.actor, data: stored.data, source: stored.source,
+                                                                     stream: stored.stream, type: stored.type)
+        return content == storedContent && tail == storedTail && (!effectiveGiven || effective.text == stored.effective)
+    }
+
     /// Writes the record's canonical bytes (the hash input) into `out`, replacing its contents.
     func assemble(prev: ChainHash, recorded: [UInt8], seq: UInt64, version: UInt64, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
-        out.append(contentsOf: head)
+        out.append(contentsOf: content)
+        out.append(contentsOf: effectiveAndId)
         out.append(contentsOf: "\"prev\":\"".utf8)
         prev.writeHex(into: &out)
         out.append(contentsOf: "\",\"recorded\":\"".utf8)

@@ -20,14 +20,19 @@ public struct RecordedTime: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// Parses the fixed form (and only it).
     public init?(_ text: some StringProtocol) {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 27, bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"),
-              bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "."), bytes[26] == UInt8(ascii: "Z"),
-              let date = CalendarDate(String(decoding: bytes[0..<10], as: UTF8.self)),
+        guard let parsed = text.utf8.withContiguousStorageIfAvailable(RecordedTime.parse) ?? RecordedTime.parse(Array(text.utf8))
+        else { return nil }
+        microseconds = parsed
+    }
+
+    private static func parse(_ bytes: some RandomAccessCollection<UInt8>) -> Int64? {
+        guard bytes.count == 27, byte(bytes, 10) == UInt8(ascii: "T"), byte(bytes, 13) == UInt8(ascii: ":"),
+              byte(bytes, 16) == UInt8(ascii: ":"), byte(bytes, 19) == UInt8(ascii: "."), byte(bytes, 26) == UInt8(ascii: "Z"),
+              let date = CalendarDate(prefix: bytes),
               let hour = digits(bytes, 11, 2), let minute = digits(bytes, 14, 2), let second = digits(bytes, 17, 2),
               let micros = digits(bytes, 20, 6), hour < 24, minute < 60, second < 60 else { return nil }
         let seconds = Int64(date.daysSinceEpoch * 86_400 + hour * 3600 + minute * 60 + second)
-        microseconds = seconds * 1_000_000 + Int64(micros)
+        return seconds * 1_000_000 + Int64(micros)
     }
 
     public var description: String {

@@ -36,7 +36,7 @@ extension Ledger {
         guard !options.readOnly else { throw LedgerError(.readOnly, "the ledger is open read-only; appending needs write access") }
         guard !events.isEmpty else { return [] }
         // Grow the map up front for a big batch, so it does not fill halfway and start over.
-        let estimate = events.reduce(0) { $0 + $1.head.count + $1.tail.count } * 3 + 64 << 10
+        let estimate = events.reduce(0) { $0 + $1.content.count + $1.tail.count + 200 } * 3 + 64 << 10
         try storage("cannot grow the ledger's map") { try environment.reserve(bytes: estimate) }
         return try storage("cannot append") {
             try environment.write { txn in try appendInTransaction(txn, events) }
@@ -75,7 +75,7 @@ extension Ledger {
                     throw LedgerError(.storage, "the id index names seq \(taken) for id '\(event.id)', which does not exist (run verify)")
                 }
                 let stored = try EventRecord.decode(raw)
-                guard Ledger.sameContent(event, as: stored) else {
+                guard event.sameContent(as: stored) else {
                     throw LedgerError(.conflict, "id '\(event.id)' is already used by seq \(taken) with different content", line: event.line)
                 }
                 outcomes.append(AppendOutcome(status: .existing, seq: stored.seq, id: stored.id, stream: stored.stream,
@@ -83,11 +83,11 @@ extension Ledger {
                 continue
             }
 
-            var stream = event.draft.stream
-            let current = try versions[stream] ?? stream.withUTF8 { key in
-                try txn.get(db.streams, key: UnsafeRawBufferPointer(key)).flatMap(UInt64.init(bigEndianBytes:)) ?? 0
+            let stream = event.stream
+            let current = try versions[stream] ?? Array(stream.utf8).withUnsafeBytes { key in
+                try txn.get(db.streams, key: key).flatMap(UInt64.init(bigEndianBytes:)) ?? 0
             }
-            if let expected = event.draft.expectedVersion, expected != current {
+            if let expected = event.expectedVersion, expected != current {
                 throw LedgerError(.conflict, "stream '\(stream)' is at version \(current), but version \(expected) was expected", line: event.line)
             }
             let version = current + 1
@@ -114,15 +114,6 @@ extension Ledger {
             }
         }
         return outcomes
-    }
-
-    /// Whether a retried event says the same as the event stored under its id. An event sent
-    /// without `effective` matches any effective time (it defaulted to the day it was sent).
-    static func sameContent(_ event: PreparedEvent, as stored: Event) -> Bool {
-        let draft = event.draft
-        return draft.type == stored.type && draft.stream == stored.stream && draft.actor == stored.actor
-            && draft.source == stored.source && draft.data == stored.data
-            && (draft.effective == nil || event.effective.text == stored.effective)
     }
 
     /// The key of the stream-events index: stream ‖ 0x00 ‖ version (big-endian).

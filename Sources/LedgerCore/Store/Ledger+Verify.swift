@@ -63,14 +63,22 @@ extension Ledger {
             let ranges = (0..<partCount).map { part in
                 (UInt64(part) * size + 1)...min(last, UInt64(part + 1) * size)
             }.filter { !$0.isEmpty }
+            // What each event's index keys must be, by seq, for the index scans at the end.
+            var fingerprints = [IndexFingerprints](repeating: IndexFingerprints(), count: Int(last))
             var parts = [Result<PartReport, any Error>](repeating: .failure(CancellationError()), count: ranges.count)
-            parts.withUnsafeMutableBufferPointer { slots in
-                let slots = UnsafeSendable(slots)
-                DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
-                    slots.value[index] = Result { try environment.read { txn in try verifyPart(txn, ranges[index]) } }
+            fingerprints.withUnsafeMutableBufferPointer { prints in
+                parts.withUnsafeMutableBufferPointer { slots in
+                    let slots = UnsafeSendable(slots), prints = UnsafeSendable(prints)
+                    DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
+                        slots.value[index] = Result {
+                            try environment.read { txn in try verifyPart(txn, ranges[index], fingerprints: prints.value) }
+                        }
+                    }
                 }
             }
-            return try stitch(try parts.map { try $0.get() }, expectedHead: expectedHead)
+            let report = try stitch(try parts.map { try $0.get() }, expectedHead: expectedHead)
+            guard report.isIntact else { return report }
+            return try checkIndexes(report, fingerprints)
         }
     }
 
@@ -92,7 +100,8 @@ extension Ledger {
         var streams: [String: (first: UInt64, last: UInt64, firstSeq: UInt64)] = [:]
     }
 
-    private func verifyPart(_ txn: Transaction, _ range: ClosedRange<UInt64>) throws -> PartReport {
+    private func verifyPart(_ txn: Transaction, _ range: ClosedRange<UInt64>,
+                            fingerprints: UnsafeMutableBufferPointer<IndexFingerprints>) throws -> PartReport {
         let db = databases
         var part = PartReport(range: range)
         var key: [UInt8] = []
@@ -135,17 +144,12 @@ extension Ledger {
                 } else {
                     part.streams[header.stream] = (header.version, header.version, seq)
                 }
-                // Each event's index entries must point back at it.
+                // The keys this event's index entries must have, checked by the index scans.
                 var id = header.id
-                let idSeq = try id.withUTF8 { try txn.get(db.ids, key: UnsafeRawBufferPointer($0)) }.flatMap(UInt64.init(bigEndianBytes:))
-                guard idSeq == seq else {
-                    return .init(seq: seq, message: "the id index maps '\(header.id)' to \(idSeq.map { "seq \($0)" } ?? "nothing")")
-                }
                 Ledger.streamEventKey(header.stream, header.version, into: &key)
-                let streamSeq = try key.withUnsafeBytes { try txn.get(db.streamEvents, key: $0) }.flatMap(UInt64.init(bigEndianBytes:))
-                guard streamSeq == seq else {
-                    return .init(seq: seq, message: "the stream index maps '\(header.stream)' v\(header.version) to \(streamSeq.map { "seq \($0)" } ?? "nothing")")
-                }
+                fingerprints[Int(seq - 1)] = IndexFingerprints(
+                    id: id.withUTF8 { IndexFingerprints.of(UnsafeRawBufferPointer($0)) },
+                    streamEvent: key.withUnsafeBytes(IndexFingerprints.of))
                 if previousHash == nil {
                     part.firstPrev = header.prev
                     part.firstRecorded = header.recorded
@@ -209,20 +213,6 @@ extension Ledger {
                     return fail(expectedHead.seq, "hash \(stored?.hex ?? "none") differs from the expected head \(expectedHead.hash.hex): the ledger no longer extends it")
                 }
             }
-            // Every event's entries were found; an extra entry shows as a surplus count.
-            if let extra = try surplusEntry(txn, db.ids, expected: report.events, describe: { "id '\(String(decoding: $0, as: UTF8.self))'" },
-                                            matches: { key, event in key.elementsEqual(event.id.utf8) }) {
-                return fail(nil, "the id index has an entry that points to the wrong event: \(extra)")
-            }
-            if let extra = try surplusEntry(txn, db.streamEvents, expected: report.events, describe: { key in
-                "'\(String(decoding: key.prefix(max(0, key.count - 9)), as: UTF8.self))' v\(UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: key.suffix(8))) ?? 0)"
-            }, matches: { key, event in
-                var expected: [UInt8] = []
-                Ledger.streamEventKey(event.stream, event.version, into: &expected)
-                return key.elementsEqual(expected)
-            }) {
-                return fail(nil, "the stream index has an entry that points to the wrong event: \(extra)")
-            }
             if let problem = try streamTableProblem(txn, versions) { return fail(nil, problem) }
             return report
         }
@@ -246,24 +236,72 @@ extension Ledger {
         }
     }
 
-    /// When `database` holds more entries than `expected`, one entry that points to a missing
-    /// event or to an event it does not belong to (described for the message); nil when the
-    /// count is right.
-    private func surplusEntry(_ txn: Transaction, _ database: Database, expected: Int,
-                              describe: (UnsafeRawBufferPointer) -> String,
-                              matches: (UnsafeRawBufferPointer, Event) -> Bool) throws -> String? {
-        let count = try txn.statistics(database).entries
-        guard count != expected else { return nil }
-        return try txn.withCursor(database) { cursor in
+    /// Scans `ids` and `stream-events` in key order (far faster than a lookup per event) and
+    /// checks that each holds exactly one entry per event, pointing to the event whose key it
+    /// is. Keys are compared through keyed 64-bit fingerprints taken while the events were read.
+    private func checkIndexes(_ report: VerificationReport, _ fingerprints: [IndexFingerprints]) throws -> VerificationReport {
+        let indexes = [(databases.ids, "id index"), (databases.streamEvents, "stream index")]
+        var problems = [Result<VerificationReport.Problem?, any Error>](repeating: .success(nil), count: indexes.count)
+        problems.withUnsafeMutableBufferPointer { slots in
+            let slots = UnsafeSendable(slots)
+            DispatchQueue.concurrentPerform(iterations: indexes.count) { index in
+                let (database, name) = indexes[index]
+                slots.value[index] = Result { try environment.read { txn in
+                    try scanIndex(txn, database, name: name, events: report.headSeq) { seq in
+                        index == 0 ? fingerprints[Int(seq - 1)].id : fingerprints[Int(seq - 1)].streamEvent
+                    }
+                } }
+            }
+        }
+        let found = try problems.compactMap { try $0.get() }.min { ($0.seq ?? 0) < ($1.seq ?? 0) }
+        guard let found else { return report }
+        var failed = report
+        failed.problem = found
+        return failed
+    }
+
+    private func scanIndex(_ txn: Transaction, _ database: Database, name: String, events: UInt64,
+                           expected: (UInt64) -> UInt64) throws -> VerificationReport.Problem? {
+        var seen = [Bool](repeating: false, count: Int(events))
+        let wrong: VerificationReport.Problem? = try txn.withCursor(database) { cursor in
             var entry = try cursor.first()
             while let current = entry {
-                let seq = UInt64(bigEndianBytes: current.value) ?? 0
-                guard let raw = try txn.get(databases.events, key: seq), matches(current.key, try EventRecord.decode(raw)) else {
-                    return describe(current.key) + " → seq \(seq)"
+                let describe = "'\(Ledger.describeIndexKey(current.key, database: database))'"
+                guard let seq = UInt64(bigEndianBytes: current.value), current.value.count == 8, seq >= 1, seq <= events else {
+                    return .init(seq: nil, message: "the \(name) maps \(describe) to a seq the ledger does not hold")
                 }
+                guard IndexFingerprints.of(current.key) == expected(seq), !seen[Int(seq - 1)] else {
+                    return .init(seq: seq, message: "the \(name) entry \(describe) points to this event, which is not its event")
+                }
+                seen[Int(seq - 1)] = true
                 entry = try cursor.next()
             }
-            return "\(count) entries for \(expected) events"
+            return nil
         }
+        if let wrong { return wrong }
+        if let missing = seen.firstIndex(of: false) {
+            return .init(seq: UInt64(missing + 1), message: "the \(name) has no entry for this event")
+        }
+        return nil
+    }
+
+    /// An index key for a message: ids as text, stream keys as `stream vN`.
+    static func describeIndexKey(_ key: UnsafeRawBufferPointer, database: Database) -> String {
+        guard database.name == "stream-events", key.count >= 9 else { return String(decoding: key, as: UTF8.self) }
+        let version = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: key.suffix(8))) ?? 0
+        return String(decoding: key.prefix(key.count - 9), as: UTF8.self) + " v\(version)"
+    }
+}
+
+/// Keyed 64-bit fingerprints of the index keys one event must have. The key is Swift's
+/// per-process random hashing seed, so a forger cannot aim for a collision.
+struct IndexFingerprints {
+    var id: UInt64 = 0
+    var streamEvent: UInt64 = 0
+
+    static func of(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(bytes: bytes)
+        return UInt64(bitPattern: Int64(hasher.finalize()))
     }
 }
