@@ -11,7 +11,7 @@ let package = Package(
     name: "CivicLedger",
     products: [
         .executable(name: "civic-ledger", targets: ["CivicLedgerCLI"]),
-        .library(name: "LedgerCore", targets: ["LedgerCore"]),
+        .library(name: "LedgerCore", targets: ["LedgerCore", "LedgerSchemas", "LedgerValues"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,11 +36,24 @@ let package = Package(
             dependencies: ["CLMDB"],
             swiftSettings: strictSettings
         ),
-        // The ledger core: JSON, canonical encoding, envelope, hash chain, append, read, verify.
+        // The values events are made of: strict JSON, RFC 8785 canonical form, dates and times.
+        .target(
+            name: "LedgerValues",
+            swiftSettings: strictSettings
+        ),
+        // The event catalog: JSON Schemas (embedded from Schemas/), the validator, upcasters.
+        .target(
+            name: "LedgerSchemas",
+            dependencies: ["LedgerValues"],
+            swiftSettings: strictSettings
+        ),
+        // The ledger core: envelope, encoding, hash chain, append, read, verify.
         .target(
             name: "LedgerCore",
             dependencies: [
                 "LMDB",
+                "LedgerValues",
+                "LedgerSchemas",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
@@ -50,6 +63,8 @@ let package = Package(
             name: "CivicLedgerCLI",
             dependencies: [
                 "LedgerCore",
+                "LedgerSchemas",
+                "LedgerValues",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -57,7 +72,7 @@ let package = Package(
         // `tools/bench` drives this: the ledger against raw LMDB and SQLite on the same events.
         .executableTarget(
             name: "LedgerBench",
-            dependencies: ["LedgerCore", "LMDB", "CLMDB", "CSQLite"],
+            dependencies: ["LedgerCore", "LedgerValues", "LMDB", "CLMDB", "CSQLite"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -66,8 +81,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "LedgerValuesTests",
+            dependencies: ["LedgerValues"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LedgerSchemasTests",
+            dependencies: ["LedgerSchemas", "LedgerValues"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "LedgerCoreTests",
-            dependencies: ["LedgerCore", "LMDB"],
+            dependencies: ["LedgerCore", "LedgerValues", "LMDB"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import CLMDB
 import CSQLite
 import LedgerCore
+import LedgerValues
 
 /// The key/value pairs the ledger wrote, precomputed, so the baselines measure storage alone.
 struct StoredRow {

@@ -2,6 +2,7 @@ import LedgerCore
 #if canImport(Glibc)
 import Glibc
 #endif
+import LedgerValues
 
 // The benchmark behind `tools/bench`: the ledger against raw LMDB and SQLite on the same
 // generated events, each run several times, medians reported.

@@ -1,4 +1,5 @@
 import LMDB
+import LedgerValues
 
 /// Every error the ledger reports: what kind of failure it is (which decides the exit code a
 /// script sees), one line saying what is wrong, and, for batch input, the line it came from.

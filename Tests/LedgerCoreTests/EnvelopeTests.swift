@@ -1,5 +1,6 @@
 import Testing
 @testable import LedgerCore
+import LedgerValues
 
 /// Golden vectors pinning the record encoding: the canonical bytes the hash covers and the
 /// hashes, computed independently (Python's json with sorted keys and hashlib).

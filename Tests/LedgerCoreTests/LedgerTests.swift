@@ -1,6 +1,7 @@
 import LMDB
 import Testing
 @testable import LedgerCore
+import LedgerValues
 
 @Suite struct LedgerTests {
     let dir = TemporaryDirectory()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LedgerCore
+import LedgerValues
 
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LedgerCore
+import LedgerValues
 
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LedgerCore
+import LedgerValues
 
 /// The exit codes every command uses (sysexits.h numbers where one fits), documented in
 /// `--help` and the README. Scripts branch on them.

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import LedgerCore
+import LedgerValues
 
 /// Buffered writing to standard output (printing a million events line by line through
 /// `print` would flush far too often), and one-line messages to standard error.

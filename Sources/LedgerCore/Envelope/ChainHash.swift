@@ -1,4 +1,5 @@
 import Crypto
+import LedgerValues
 
 /// A SHA-256 digest in the hash chain: each event's hash covers its canonical bytes, which hold
 /// the previous event's hash as `prev`.

@@ -1,3 +1,4 @@
+import LedgerValues
 /// An event as the ledger stores it: the client's draft plus what the ledger assigned.
 public struct Event: Sendable, Equatable {
     /// Global position, gap-free from 1.

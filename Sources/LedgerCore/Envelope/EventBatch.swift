@@ -1,4 +1,5 @@
 import Dispatch
+import LedgerValues
 
 /// Batch input: NDJSON, one event per line. Blank lines are skipped; line numbers count every
 /// line, so an error points at the line an editor shows.

@@ -1,3 +1,4 @@
+import LedgerValues
 extension EventDraft {
     /// Fields a client may send.
     static let clientFields: Set<String> = ["id", "type", "stream", "effective", "expectedVersion", "actor", "source", "data"]

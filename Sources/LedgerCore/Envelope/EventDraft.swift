@@ -1,3 +1,4 @@
+import LedgerValues
 /// An event as a client asks for it to be appended: what it is, which entity it concerns and
 /// what it says. The ledger adds `seq`, `version`, `recorded`, `prev` and `hash`.
 public struct EventDraft: Sendable, Equatable {

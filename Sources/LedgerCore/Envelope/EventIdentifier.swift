@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import LedgerValues
 
 /// Ids the ledger makes for events sent without one: UUID version 7 (RFC 9562), whose leading
 /// millisecond timestamp keeps new ids sorting near the end of the id index.

@@ -1,3 +1,4 @@
+import LedgerValues
 /// The ledger's input limits, documented in docs/FORMAT.md. Anything past them is refused as
 /// invalid input (exit 65) before a transaction starts.
 public enum Limits {

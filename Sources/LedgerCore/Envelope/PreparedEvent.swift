@@ -1,3 +1,4 @@
+import LedgerValues
 /// A draft made ready for the write transaction: checked, its id chosen, and the canonical
 /// bytes of every field that does not depend on the ledger's state already written. Preparing
 /// runs before the transaction (in parallel for big batches) and keeps no parsed JSON; inside

@@ -1,4 +1,5 @@
 import LMDB
+import LedgerValues
 
 /// What became of one appended event.
 public struct AppendOutcome: Sendable, Equatable {

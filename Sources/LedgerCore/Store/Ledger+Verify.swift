@@ -1,5 +1,6 @@
 import Dispatch
 import LMDB
+import LedgerValues
 
 /// The outcome of `verify`: how far it got and the first thing found wrong, if any.
 public struct VerificationReport: Sendable {

@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import LedgerValues
 
 /// A ledger: one LMDB environment in one directory, holding the events and their indexes.
 ///

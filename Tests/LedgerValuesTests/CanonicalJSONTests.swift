@@ -1,5 +1,5 @@
 import Testing
-@testable import LedgerCore
+@testable import LedgerValues
 
 /// RFC 8785 vectors: numbers as ECMAScript prints them, string escapes, member order by UTF-16.
 @Suite struct CanonicalJSONTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import LedgerCore
+@testable import LedgerValues
 
 @Suite struct TimeTests {
     @Test(arguments: ["2021-02-30", "2021-13-01", "2021-00-10", "2022-02-29", "1900-02-29", "2021-1-01", "20210101",

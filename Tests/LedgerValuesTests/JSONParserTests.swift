@@ -1,5 +1,5 @@
 import Testing
-@testable import LedgerCore
+@testable import LedgerValues
 
 @Suite struct JSONParserTests {
     @Test(arguments: [
