@@ -18,6 +18,7 @@ struct CivicLedger: ParsableCommand {
             ShowCommand.self,
             StatsCommand.self,
             VerifyCommand.self,
+            SchemaCommand.self,
         ]
     )
 }

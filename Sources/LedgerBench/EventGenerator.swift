@@ -33,7 +33,7 @@ struct EventGenerator {
                 let sector = EventGenerator.sectors[Int(next() % 6)]
                 let amount = (1 + next() % 5000) * 1_000_000
                 line = """
-                    {"id":"ev-\(i)","type":"project.signed","stream":"project/p\(entity)","effective":"\(effective)","actor":"clerk-7","source":"bench","data":{"investor":{"zh":"\(zh)","en":"\(en)"},"sector":"\(sector)","amountCny":\(amount),"origin":"JP","headquarters":\(i % 7 == 0),"park":"digital-finance"}}
+                    {"id":"ev-\(i)","type":"project.signed","stream":"project/p\(entity)","effective":"\(effective)","actor":"clerk-7","source":"bench","data":{"investor":{"zh":"\(zh)","en":"\(en)"},"sector":"\(sector)","totalInvestmentCny":\(amount),"origin":"JP","headquarters":\(i % 7 == 0),"park":"digital_finance_industrial_park"}}
                     """
             case 7, 8:
                 line = """

@@ -1,4 +1,4 @@
-import LedgerCore
+@_spi(Benchmark) import LedgerCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,19 +29,10 @@ func format3(_ x: Double) -> String { let v = (x * 1000).rounded() / 1000; retur
 
 var generator = EventGenerator()
 let input = generator.ndjson(count: events, streams: max(1, events / 50))
-if getenv("BENCH_PARSE_ONLY") != nil {
-    let lines = input.split(separator: UInt8(ascii: "\n"))
-    var parseOnly = 0.0, draftOnly = 0.0, prepareOnly = 0.0
-    parseOnly = try measure { for line in lines { _ = try line.withUnsafeBufferPointer { try JSONParser.parse($0) } } }
-    draftOnly = try measure { for line in lines { _ = try line.withUnsafeBufferPointer { try EventDraft(json: $0) } } }
-    let today = EffectiveTime.today()
-    prepareOnly = try measure { for line in lines { _ = try line.withUnsafeBufferPointer { try PreparedEvent(try EventDraft(json: $0), today: today) } } }
-    print("one thread: parse \(parseOnly) s, draft \(draftOnly) s, prepare \(prepareOnly) s")
-    exit(0)
-}
 print("civic-ledger bench: \(events) events (\(input.count / 1_048_576) MiB of NDJSON), \(runs) runs, medians")
 
 var prepareTimes: [Double] = [], appendTimes: [Double] = [], verifyTimes: [Double] = []
+var unvalidatedTimes: [Double] = []
 var ledgerPath = ""
 for run in 0..<runs {
     ledgerPath = freshDirectory(directory, "ledger-\(run)")
@@ -51,6 +42,12 @@ for run in 0..<runs {
     let write = try measure { _ = try ledger.append(prepared: prepared) }
     prepareTimes.append(prepare)
     appendTimes.append(prepare + write)
+    // The same append with schema validation skipped, to show what validation costs.
+    let unchecked = try Ledger.open(freshDirectory(directory, "unvalidated-\(run)"), options: .init(create: true))
+    unvalidatedTimes.append(try measure {
+        let events = try input.withUnsafeBufferPointer { try EventBatch.prepare($0, validation: .skipped) }
+        _ = try unchecked.append(prepared: events)
+    })
     verifyTimes.append(try measure {
         let intact = try ledger.verify().isIntact
         precondition(intact)
@@ -80,6 +77,8 @@ for run in 0..<runs {
 let append = median(appendTimes), raw = median(rawTimes), rawIndexed = median(rawIndexedTimes), sqlite = median(sqliteTimes)
 print("\nbatch append (one transaction, committed)")
 row("  ledger: parse+check+hash+write", append, "(of which parse+check \(format3(median(prepareTimes))) s)")
+row("  ledger without schema validation", median(unvalidatedTimes))
+print("  schema validation adds \(Int(((append / median(unvalidatedTimes) - 1) * 100).rounded()))% to the append time")
 row("  raw LMDB: the records only", raw)
 row("  raw LMDB: records + the 3 indexes", rawIndexed)
 row("  SQLite WAL: same rows, 2 indexes", sqlite)

@@ -17,6 +17,11 @@ enum CLI {
 
     @discardableResult
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
+        try run(arguments, input: stdin.map { Data($0.utf8) }, environment: environment)
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String], input stdin: Data?, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -35,7 +40,7 @@ enum CLI {
         process.standardInput = input
         try process.run()
         try err.close()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        if let stdin { input.fileHandleForWriting.write(stdin) }
         try input.fileHandleForWriting.close()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

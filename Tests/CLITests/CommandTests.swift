@@ -27,7 +27,7 @@ import Testing
 
     @Test func dataCanComeFromAFile() throws {
         let file = dir.path + "/data.json"
-        try #"{"units":2312}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        try #"{"estate":{"zh":"相城经开区安置房"},"units":2312}"#.write(toFile: file, atomically: true, encoding: .utf8)
         let result = try CLI.run(["append", "--ledger", ledger, "--create", "--type", "housing.batch_handed_over",
                                   "--stream", "housing/zone-2021", "--data", "@" + file])
         #expect(result.status == 0)
@@ -37,8 +37,8 @@ import Testing
 
     @Test func logJSONRoundTripsThroughABatchIntoANewLedger() throws {
         let batch = """
-            {"id":"p1","type":"project.signed","stream":"project/medela","effective":"2021-06-01","data":{"investor":{"zh":"美德乐"}}}
-            {"id":"p2","type":"project.signed","stream":"project/baweitong-hq","effective":"2022-01-14","actor":"clerk","source":"article","data":{"hq":true}}
+            {"id":"p1","type":"project.signed","stream":"project/medela","effective":"2021-06-01","data":{"investor":{"zh":"美德乐"},"sector":"medical_devices"}}
+            {"id":"p2","type":"project.signed","stream":"project/baweitong-hq","effective":"2022-01-14","actor":"clerk","source":"article","data":{"investor":{"zh":"八维通"},"sector":"smart_mobility","headquarters":true}}
             """
         #expect(try CLI.run(["append", "--ledger", ledger, "--create", "--batch", "-"], stdin: batch).status == 0)
         let log = try CLI.run(["log", "--json", "--ledger", ledger]).stdout
@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func verifyFailsWithExitOneWhenAByteOfTheFileChanges() throws {
-        let batch = (1...50).map { #"{"id":"e\#($0)","type":"road.delivered","stream":"road/r\#($0 % 3)","data":{"marker":"MARK\#($0)X"}}"# }
+        let batch = (1...50).map { #"{"id":"e\#($0)","type":"road.delivered","stream":"road/r\#($0 % 3)","data":{"name":{"zh":"MARK\#($0)X"}}}"# }
             .joined(separator: "\n")
         #expect(try CLI.run(["append", "--ledger", ledger, "--create", "--batch", "-"], stdin: batch).status == 0)
         #expect(try CLI.run(["verify", "--ledger", ledger]).status == 0)
@@ -72,7 +72,7 @@ import Testing
     }
 
     @Test func expectHeadCatchesALedgerThatNoLongerExtendsIt() throws {
-        #expect(try CLI.run(["append", "--ledger", ledger, "--create", "--type", "road.delivered", "--stream", "road/a", "--data", "{}"]).status == 0)
+        #expect(try CLI.run(["append", "--ledger", ledger, "--create", "--type", "road.delivered", "--stream", "road/a", "--data", #"{"name":{"zh":"路"}}"#]).status == 0)
         let stats = try CLI.jsonLines(try CLI.run(["stats", "--json", "--ledger", ledger]).stdout)[0]
         let head = "1:\(stats["headHash"] as! String)"
         #expect(try CLI.run(["verify", "--ledger", ledger, "--expect-head", head]).status == 0)

@@ -15,7 +15,7 @@ import Testing
                     var worst: Int32 = 0
                     for batch in 0..<batches {
                         let lines = (0..<perBatch).map { n in
-                            #"{"id":"w\#(writer)-b\#(batch)-\#(n)","type":"road.delivered","stream":"road/w\#(writer)-\#(n % 7)","data":{"n":\#(n)}}"#
+                            #"{"id":"w\#(writer)-b\#(batch)-\#(n)","type":"road.delivered","stream":"road/w\#(writer)-\#(n % 7)","data":{"name":{"zh":"路\#(n)"}}}"#
                         }
                         let result = try CLI.run(["append", "--ledger", ledger, "--batch", "-"], stdin: lines.joined(separator: "\n"))
                         worst = max(worst, result.status)

@@ -10,9 +10,11 @@ import Testing
     init() throws {
         let result = try CLI.run(["append", "--ledger", dir.path + "/ledger", "--create", "--type", "project.signed",
                                   "--stream", "project/medela", "--id", "medela-signed", "--effective", "2021-06-01",
-                                  "--data", #"{"investor":{"zh":"美德乐","en":"Medela"}}"#])
+                                  "--data", #"{"investor":{"zh":"美德乐","en":"Medela"},"sector":"medical_devices"}"#])
         precondition(result.status == 0, result.stderr)
     }
+
+    static let road = #"{"name":{"zh":"徐家观路"}}"#
 
     static let cases: [(name: String, arguments: [String], stdin: String?, status: Int32)] = [
         ("unknown option", ["append", "--bogus"], nil, 64),
@@ -22,21 +24,21 @@ import Testing
         ("bad expect-head", ["verify", "--expect-head", "12:nothex"], nil, 64),
         ("bad JSON", ["append", "--type", "road.delivered", "--stream", "road/x", "--data", "{nope}"], nil, 65),
         ("data not an object", ["append", "--type", "road.delivered", "--stream", "road/x", "--data", "[1]"], nil, 65),
-        ("bad date", ["append", "--type", "road.delivered", "--stream", "road/x", "--effective", "2021-02-30", "--data", "{}"], nil, 65),
-        ("bad type name", ["append", "--type", "Road", "--stream", "road/x", "--data", "{}"], nil, 65),
-        ("bad stream name", ["append", "--type", "road.delivered", "--stream", "road x", "--data", "{}"], nil, 65),
+        ("bad date", ["append", "--type", "road.delivered", "--stream", "road/x", "--effective", "2021-02-30", "--data", road], nil, 65),
+        ("bad type name", ["append", "--type", "Road", "--stream", "road/x", "--data", road], nil, 65),
+        ("bad stream name", ["append", "--type", "road.delivered", "--stream", "road x", "--data", road], nil, 65),
         ("missing field in batch", ["append", "--batch", "-"], #"{"type":"road.delivered","data":{}}"#, 65),
-        ("unknown field in batch", ["append", "--batch", "-"], #"{"type":"road.delivered","stream":"road/x","data":{},"colour":"red"}"#, 65),
+        ("unknown field in batch", ["append", "--batch", "-"], #"{"type":"road.delivered","stream":"road/x","data":{"name":{"zh":"路"}},"colour":"red"}"#, 65),
         ("duplicate key", ["append", "--batch", "-"], #"{"type":"road.delivered","stream":"road/x","data":{"a":1,"a":2}}"#, 65),
         ("NaN", ["append", "--batch", "-"], #"{"type":"road.delivered","stream":"road/x","data":{"a":NaN}}"#, 65),
         ("huge number", ["append", "--batch", "-"], #"{"type":"road.delivered","stream":"road/x","data":{"a":1e999}}"#, 65),
         ("lone surrogate", ["append", "--batch", "-"], #"{"type":"road.delivered","stream":"road/x","data":{"a":"\ud800"}}"#, 65),
-        ("bad second line", ["append", "--batch", "-"], "{\"type\":\"road.delivered\",\"stream\":\"road/x\",\"data\":{}}\n{\"type\":\"road.delivered\"}\n", 65),
+        ("bad second line", ["append", "--batch", "-"], "{\"type\":\"road.delivered\",\"stream\":\"road/x\",\"data\":{\"name\":{\"zh\":\"路\"}}}\n{\"type\":\"road.delivered\"}\n", 65),
         ("missing data file", ["append", "--type", "road.delivered", "--stream", "road/x", "--data", "@/nonexistent/data.json"], nil, 66),
         ("missing batch file", ["append", "--batch", "/nonexistent/batch.ndjson"], nil, 66),
         ("no such event", ["show", "999"], nil, 66),
-        ("expected version", ["append", "--type", "project.signed", "--stream", "project/medela", "--expected-version", "0", "--data", "{}"], nil, 75),
-        ("id reused", ["append", "--type", "project.signed", "--stream", "project/medela", "--id", "medela-signed", "--data", "{}"], nil, 75),
+        ("expected version", ["append", "--type", "project.construction_started", "--stream", "project/medela", "--expected-version", "0", "--data", "{}"], nil, 75),
+        ("id reused", ["append", "--type", "project.completed", "--stream", "project/medela", "--id", "medela-signed", "--data", "{}"], nil, 75),
     ]
 
     @Test(arguments: cases.indices)
@@ -55,14 +57,14 @@ import Testing
 
     @Test func batchErrorsNameTheLine() throws {
         let result = try CLI.run(["append", "--ledger", ledger, "--batch", "-"],
-                                 stdin: "{\"type\":\"road.delivered\",\"stream\":\"road/x\",\"data\":{}}\n\n{\"type\":\"road.delivered\",\"stream\":\"road/x\"}\n")
+                                 stdin: "{\"type\":\"road.delivered\",\"stream\":\"road/x\",\"data\":{\"name\":{\"zh\":\"路\"}}}\n\n{\"type\":\"road.delivered\",\"stream\":\"road/x\"}\n")
         #expect(result.status == 65)
         #expect(result.stderr.contains("line 3: missing required field 'data'"))
     }
 
     @Test func appendingToAMissingLedgerIsNotFound() throws {
         let result = try CLI.run(["append", "--ledger", dir.path + "/elsewhere", "--type", "road.delivered",
-                                  "--stream", "road/x", "--data", "{}"])
+                                  "--stream", "road/x", "--data", Self.road])
         #expect(result.status == 66)
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/elsewhere"))
     }

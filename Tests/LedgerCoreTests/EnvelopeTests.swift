@@ -5,15 +5,15 @@ import LedgerValues
 /// Golden vectors pinning the record encoding: the canonical bytes the hash covers and the
 /// hashes, computed independently (Python's json with sorted keys and hashlib).
 @Suite struct EnvelopeTests {
-    static let goldenData = #"{"investor":{"zh":"八维通","en":"Baweitong"},"amountCny":100000000,"headquarters":true,"note":"line\nbreak \"quoted\" \u0001"}"#
-    static let goldenBytes = #"{"actor":"clerk-7","data":{"amountCny":100000000,"headquarters":true,"investor":{"en":"Baweitong","zh":"八维通"},"note":"line\nbreak \"quoted\" \u0001"},"effective":"2022-01-14","id":"golden-1","prev":"0000000000000000000000000000000000000000000000000000000000000000","recorded":"2022-01-14T02:00:00.000000Z","seq":1,"source":"article:2022 p.3","stream":"project/baweitong-hq","type":"project.signed","version":1}"#
-    static let goldenHash = "c0885978af123464a4a8836af4472be6e77052e85db77d3f3e69f60b8c3bb930"
-    static let secondBytes = #"{"data":{},"effective":"2022-01-14","id":"golden-2","prev":"c0885978af123464a4a8836af4472be6e77052e85db77d3f3e69f60b8c3bb930","recorded":"2022-01-14T02:00:00.000000Z","seq":2,"stream":"project/baweitong-hq","type":"project.signed","version":2}"#
-    static let secondHash = "02452aea8eeb83d139d85012bfc3dba6143025c80f9857d05c81ef4fb7d50e4e"
+    static let goldenData = #"{"investor":{"zh":"八维通","en":"Baweitong \"HQ\"\n\u0001"},"sector":"smart_mobility","totalInvestmentCny":100000000,"headquarters":true}"#
+    static let goldenBytes = #"{"actor":"clerk-7","data":{"headquarters":true,"investor":{"en":"Baweitong \"HQ\"\n\u0001","zh":"八维通"},"sector":"smart_mobility","totalInvestmentCny":100000000},"effective":"2022-01-14","id":"golden-1","prev":"0000000000000000000000000000000000000000000000000000000000000000","recorded":"2022-01-14T02:00:00.000000Z","schemaVersion":2,"seq":1,"source":"article:2022 p.3","stream":"project/baweitong-hq","type":"project.signed","version":1}"#
+    static let goldenHash = "7077ad0078d8a7036fe1e4f4138c3abd3ba30c67b9244bb2a7f181db63beb38f"
+    static let secondBytes = #"{"data":{},"effective":"2022-01-14","id":"golden-2","prev":"7077ad0078d8a7036fe1e4f4138c3abd3ba30c67b9244bb2a7f181db63beb38f","recorded":"2022-01-14T02:00:00.000000Z","schemaVersion":1,"seq":2,"stream":"project/baweitong-hq","type":"project.construction_started","version":2}"#
+    static let secondHash = "31cc0ad1c7f8620a7c8b1070b7a0dae80c72fb6ec15ef4b3cbd926958afac7d9"
 
-    private func prepared(_ id: String, data: String, actor: String?, source: String?) throws -> PreparedEvent {
+    private func prepared(_ id: String, type: String = "project.signed", data: String, actor: String?, source: String?) throws -> PreparedEvent {
         let object = try #require(try JSONParser.parse(data).objectValue)
-        let draft = EventDraft(id: id, type: "project.signed", stream: "project/baweitong-hq",
+        let draft = EventDraft(id: id, type: type, stream: "project/baweitong-hq",
                                effective: EffectiveTime("2022-01-14"), actor: actor, source: source, data: object)
         return try PreparedEvent(draft, today: EffectiveTime("2030-01-01")!)
     }
@@ -27,7 +27,7 @@ import LedgerValues
         let first = bytes.withUnsafeBytes { ChainHash.of($0) }
         #expect(first.hex == Self.goldenHash)
 
-        try prepared("golden-2", data: "{}", actor: nil, source: nil)
+        try prepared("golden-2", type: "project.construction_started", data: "{}", actor: nil, source: nil)
             .assemble(prev: first, recorded: recorded, seq: 2, version: 2, into: &bytes)
         #expect(String(decoding: bytes, as: UTF8.self) == Self.secondBytes)
         #expect(bytes.withUnsafeBytes { ChainHash.of($0) }.hex == Self.secondHash)
@@ -39,7 +39,7 @@ import LedgerValues
         raw += Array(Self.goldenBytes.utf8)
         let event = try raw.withUnsafeBytes { try EventRecord.decode($0) }
         #expect(event.canonicalBytes == Array(Self.goldenBytes.utf8))
-        #expect(event.seq == 1 && event.version == 1 && event.actor == "clerk-7" && event.prev == .genesis)
+        #expect(event.seq == 1 && event.version == 1 && event.actor == "clerk-7" && event.prev == .genesis && event.schemaVersion == 2)
     }
 
     @Test func generatedIdsAreVersion7UUIDsInTimeOrder() {

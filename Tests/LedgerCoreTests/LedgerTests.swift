@@ -8,7 +8,7 @@ import LedgerValues
 
     private func ledger() throws -> Ledger { try Ledger.open(dir.path + "/ledger", options: .init(create: true)) }
 
-    private func draft(_ id: String?, stream: String = "project/a", data: String = #"{"amountCny":1}"#,
+    private func draft(_ id: String?, stream: String = "project/a", data: String = #"{"investor":{"zh":"美德乐"},"sector":"medical_devices"}"#,
                        expectedVersion: UInt64? = nil, effective: String? = "2021-06-01") throws -> EventDraft {
         EventDraft(id: id, type: "project.signed", stream: stream, effective: effective.flatMap(EffectiveTime.init),
                    expectedVersion: expectedVersion, data: try #require(try JSONParser.parse(data).objectValue))
@@ -53,7 +53,7 @@ import LedgerValues
     @Test func sameIdWithOtherContentIsAConflictAndWritesNothing() throws {
         let ledger = try ledger()
         _ = try ledger.append([try draft("x")])
-        #expect { try ledger.append([try draft("y"), try draft("x", data: #"{"amountCny":2}"#)]) } throws: {
+        #expect { try ledger.append([try draft("y"), try draft("x", data: #"{"investor":{"zh":"美德乐"},"sector":"other"}"#)]) } throws: {
             ($0 as? LedgerError)?.kind == .conflict
         }
         #expect(try ledger.statistics().events == 1)
@@ -63,14 +63,14 @@ import LedgerValues
     @Test func duplicateIdsWithinOneBatch() throws {
         let ledger = try ledger()
         let outcomes = try ledger.append(prepared: try batch("""
-            {"id":"d","type":"road.delivered","stream":"road/x","effective":"2021-10-15","data":{}}
-            {"id":"d","type":"road.delivered","stream":"road/x","effective":"2021-10-15","data":{}}
+            {"id":"d","type":"road.delivered","stream":"road/x","effective":"2021-10-15","data":{"name":{"zh":"路"}}}
+            {"id":"d","type":"road.delivered","stream":"road/x","effective":"2021-10-15","data":{"name":{"zh":"路"}}}
             """))
         #expect(outcomes.map(\.status) == [.appended, .existing])
         #expect(outcomes[1].seq == 1 && outcomes[1].line == 2)
         #expect { try ledger.append(prepared: try batch("""
-            {"id":"e","type":"road.delivered","stream":"road/x","data":{}}
-            {"id":"e","type":"road.delivered","stream":"road/y","data":{}}
+            {"id":"e","type":"road.delivered","stream":"road/x","data":{"name":{"zh":"路"}}}
+            {"id":"e","type":"road.delivered","stream":"road/y","data":{"name":{"zh":"路"}}}
             """)) } throws: { ($0 as? LedgerError)?.kind == .conflict && ($0 as? LedgerError)?.line == 2 }
         #expect(try ledger.statistics().events == 1)
     }
@@ -88,9 +88,9 @@ import LedgerValues
     @Test func aBadLineRejectsTheWholeBatchNamingTheLine() throws {
         let ledger = try ledger()
         let text = """
-            {"type":"road.delivered","stream":"road/x","data":{}}
+            {"type":"road.delivered","stream":"road/x","data":{"name":{"zh":"路"}}}
 
-            {"type":"road.delivered","stream":"road/x","data":{},"effective":"2021-02-30"}
+            {"type":"road.delivered","stream":"road/x","data":{"name":{"zh":"路"}},"effective":"2021-02-30"}
             """
         #expect { try ledger.append(prepared: try batch(text)) } throws: {
             let error = $0 as? LedgerError
@@ -101,7 +101,7 @@ import LedgerValues
 
     @Test func logOutputFeedsBackIntoABatch() throws {
         let source = try ledger()
-        _ = try source.append([try draft("a1", data: #"{"name":{"zh":"美德乐"},"n":[1,2.5]}"#), try draft("a2")])
+        _ = try source.append([try draft("a1", data: #"{"investor":{"zh":"美德乐","en":"Medela"},"sector":"medical_devices","totalInvestmentCny":250000000}"#), try draft("a2")])
         var lines = ""
         try source.forEachEvent { event in
             lines += String(decoding: JSONValue.object(event.envelope(includingHash: true)).canonicalBytes, as: UTF8.self) + "\n"

@@ -16,7 +16,8 @@ import LedgerValues
         for i in 1...20 {
             drafts.append(EventDraft(id: "ev-\(i)", type: "project.signed", stream: "project/p\(i % 4)",
                                      effective: EffectiveTime("2021-0\(1 + i % 9)-1\(i % 10)"),
-                                     data: JSONObject([("amountCny", .number(Double(i * 1_000_000)))])))
+                                     data: JSONObject([("investor", .object(JSONObject([("zh", .string("投资方\(i)"))]))), ("sector", .string("semiconductor")),
+                                                       ("totalInvestmentCny", .number(Double(i * 1_000_000)))])))
         }
         _ = try ledger.append(drafts)
     }
@@ -73,7 +74,8 @@ import LedgerValues
         // is rewritten as version 8 with a correct hash and indexes to match: only the version
         // rule can catch it, and only by carrying versions across the part border.
         let forged = try Ledger.open(dir.path + "-forged", options: .init(create: true))
-        _ = try forged.append((1...7).map { EventDraft(id: "f\($0)", type: "road.delivered", stream: "road/r", data: JSONObject()) })
+        let road = JSONObject([("name", .object(JSONObject([("zh", .string("路"))])))])
+        _ = try forged.append((1...7).map { EventDraft(id: "f\($0)", type: "road.delivered", stream: "road/r", data: road) })
         var event = try #require(try forged.event(seq: 7))
         event.version = 8
         let bytes = event.canonicalBytes
@@ -134,7 +136,7 @@ import LedgerValues
         var drafts: [EventDraft] = []
         try ledger.forEachEvent { event in
             drafts.append(EventDraft(id: event.id, type: event.type, stream: event.stream, effective: EffectiveTime(event.effective),
-                                     data: event.seq == 3 ? JSONObject() : event.data))
+                                     data: event.seq == 3 ? JSONObject([("investor", .object(JSONObject([("zh", .string("改"))]))), ("sector", .string("other"))]) : event.data))
         }
         _ = try forked.append(drafts)
         #expect(try forked.verify().isIntact)

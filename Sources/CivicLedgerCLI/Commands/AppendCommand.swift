@@ -16,7 +16,11 @@ struct AppendCommand: ParsableCommand {
               civic-ledger append --batch events.ndjson
               produce-events | civic-ledger append --batch -
             Each line has "type", "stream", "data" and optionally "id", "effective",
-            "expectedVersion", "actor", "source".
+            "expectedVersion", "actor", "source", "schemaVersion".
+
+            Every event's data is validated against its type's schema in the catalog
+            ('civic-ledger schema list') before anything is written; an error names the line,
+            the JSON pointer in the data and the rule broken (exit 65).
 
             An id seen before with the same content is not written again: the existing seq is
             reported (safe retries). With other content it is a conflict (exit 75), as is an
@@ -40,6 +44,8 @@ struct AppendCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The document it comes from.", valueName: "ref")) var source: String?
     @Option(help: ArgumentHelp("The event's data: a JSON object, or @FILE to read it from a file.", valueName: "json"))
     var data: String?
+    @Option(help: ArgumentHelp("Validate the data against this schema version of the type (default: the current one).", valueName: "n"))
+    var schemaVersion: Int?
 
     @Flag(help: "Create the ledger if it does not exist.") var create = false
     @Flag(help: "Print one JSON object per event (seq, id, stream, version, hash, status).") var json = false
@@ -47,7 +53,7 @@ struct AppendCommand: ParsableCommand {
     func validate() throws {
         if batch != nil {
             guard type == nil, stream == nil, data == nil, effective == nil, id == nil, expectedVersion == nil,
-                  actor == nil, source == nil else {
+                  actor == nil, source == nil, schemaVersion == nil else {
                 throw ValidationError("--batch takes the events from its input; drop the single-event options")
             }
         } else {
@@ -80,7 +86,7 @@ struct AppendCommand: ParsableCommand {
         }
         guard case .object(let object) = value else { throw LedgerError(.invalidInput, "--data: must be a JSON object") }
         var draft = EventDraft(id: id, type: type, stream: stream, expectedVersion: expectedVersion,
-                               actor: actor, source: source, data: object)
+                               actor: actor, source: source, schemaVersion: schemaVersion, data: object)
         if let effective { draft.effective = try EventDraft.effectiveTime(effective) }
         return try PreparedEvent(draft, today: .today())
     }

@@ -14,6 +14,8 @@ public struct Event: Sendable, Equatable {
     public var recorded: String
     public var actor: String?
     public var source: String?
+    /// The schema version of its type that `data` was validated against.
+    public var schemaVersion: Int
     public var data: JSONObject
     /// The hash of the event before (zeros for seq 1).
     public var prev: ChainHash
@@ -25,7 +27,7 @@ public struct Event: Sendable, Equatable {
         var members: [(String, JSONValue)] = [
             ("seq", .number(Double(seq))), ("id", .string(id)), ("type", .string(type)),
             ("stream", .string(stream)), ("version", .number(Double(version))),
-            ("effective", .string(effective)), ("recorded", .string(recorded)),
+            ("effective", .string(effective)), ("recorded", .string(recorded)), ("schemaVersion", .number(Double(schemaVersion))),
             ("data", .object(data)), ("prev", .string(prev.hex)),
         ]
         if let actor { members.append(("actor", .string(actor))) }
@@ -45,7 +47,8 @@ public enum EventRecord {
     public static let hashSize = 32
 
     /// The envelope's fields, all required but `actor` and `source`.
-    static let fields: Set<String> = ["seq", "id", "type", "stream", "version", "effective", "recorded", "actor", "source", "data", "prev"]
+    static let fields: Set<String> = ["seq", "id", "type", "stream", "version", "effective", "recorded", "actor", "source",
+                                       "schemaVersion", "data", "prev"]
 
     /// Decodes a stored value. Throws `.storage` when it is not a well-formed event record,
     /// which can only mean damage.
@@ -81,7 +84,7 @@ public enum EventRecord {
                      stream: try string("stream"), version: try integer("version"),
                      effective: try string("effective"), recorded: try string("recorded"),
                      actor: try optionalString("actor"), source: try optionalString("source"),
-                     data: data, prev: prev, hash: ChainHash(raw: raw))
+                     schemaVersion: Int(try integer("schemaVersion")), data: data, prev: prev, hash: ChainHash(raw: raw))
     }
 
     /// The envelope fields `verify` checks, read without building the event's data.

@@ -7,6 +7,12 @@ public enum EventBatch {
     /// Parses and prepares every line; throws the error of the first bad line (by number).
     /// Large batches are prepared on all cores.
     public static func prepare(_ bytes: UnsafeBufferPointer<UInt8>, today: EffectiveTime = .today()) throws(LedgerError) -> [PreparedEvent] {
+        try prepare(bytes, today: today, validation: .catalog)
+    }
+
+    @_spi(Benchmark)
+    public static func prepare(_ bytes: UnsafeBufferPointer<UInt8>, today: EffectiveTime = .today(),
+                               validation: DataValidation) throws(LedgerError) -> [PreparedEvent] {
         guard bytes.count <= Limits.maxBatchBytes else {
             throw LedgerError(.invalidInput, "the batch is \(bytes.count) bytes, over the limit of \(Limits.maxBatchBytes); split it")
         }
@@ -24,7 +30,7 @@ public enum EventBatch {
                     for (number, line) in lines[range] {
                         let text = UnsafeBufferPointer(rebasing: input.value[line])
                         do throws(LedgerError) {
-                            prepared.append(try PreparedEvent(try EventDraft(json: text), line: number, today: today))
+                            prepared.append(try PreparedEvent(try EventDraft(json: text), line: number, today: today, validation: validation))
                         } catch {
                             throw error.at(line: number)
                         }

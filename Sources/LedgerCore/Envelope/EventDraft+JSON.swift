@@ -1,7 +1,7 @@
 import LedgerValues
 extension EventDraft {
     /// Fields a client may send.
-    static let clientFields: Set<String> = ["id", "type", "stream", "effective", "expectedVersion", "actor", "source", "data"]
+    static let clientFields: Set<String> = ["id", "type", "stream", "effective", "expectedVersion", "actor", "source", "schemaVersion", "data"]
 
     /// Reads a draft from one line of batch input.
     public init(json line: UnsafeBufferPointer<UInt8>) throws(LedgerError) {
@@ -24,7 +24,7 @@ extension EventDraft {
     public init(object: JSONObject) throws(LedgerError) {
         for (key, _) in object.members {
             switch key {
-            case "id", "type", "stream", "effective", "expectedVersion", "actor", "source", "data": continue
+            case "id", "type", "stream", "effective", "expectedVersion", "actor", "source", "schemaVersion", "data": continue
             case "seq", "version", "recorded", "prev", "hash": continue  // the ledger's own, ignored
             default: throw LedgerError(.invalidInput, "unknown field '\(key)' (an event has: \(EventDraft.clientFields.sorted().joined(separator: ", ")))")
             }
@@ -41,6 +41,12 @@ extension EventDraft {
         if let source = object["source"] { self.source = try EventDraft.string(source, "source") }
         if let effective = object["effective"] {
             self.effective = try EventDraft.effectiveTime(try EventDraft.string(effective, "effective"))
+        }
+        if let version = object["schemaVersion"] {
+            guard let value = version.integerValue, value >= 1, value <= 1000 else {
+                throw LedgerError(.invalidInput, "field 'schemaVersion': must be an integer, 1 or more")
+            }
+            self.schemaVersion = Int(value)
         }
         if let expected = object["expectedVersion"] {
             guard let value = expected.integerValue, value >= 0 else {

@@ -12,12 +12,15 @@ public struct EventDraft: Sendable, Equatable {
     public var expectedVersion: UInt64?
     public var actor: String?
     public var source: String?
+    /// The schema version of the type that `data` follows; the current one when absent.
+    public var schemaVersion: Int?
     public var data: JSONObject
 
     public init(id: String? = nil, type: String, stream: String, effective: EffectiveTime? = nil,
                 expectedVersion: UInt64? = nil, actor: String? = nil, source: String? = nil,
-                data: JSONObject = JSONObject()) {
+                schemaVersion: Int? = nil, data: JSONObject = JSONObject()) {
         self.id = id
+        self.schemaVersion = schemaVersion
         self.type = type
         self.stream = stream
         self.effective = effective

@@ -1,5 +1,8 @@
 import LedgerValues
-/// A draft made ready for the write transaction: checked, its id chosen, and the canonical
+import LedgerSchemas
+
+/// A draft made ready for the write transaction: checked against the event catalog, its id
+/// chosen, and the canonical
 /// bytes of every field that does not depend on the ledger's state already written. Preparing
 /// runs before the transaction (in parallel for big batches) and keeps no parsed JSON; inside
 /// the transaction only `prev`, `recorded`, `seq` and `version` are filled in and the record
@@ -14,6 +17,12 @@ public struct PreparedEvent: Sendable {
     public let effective: EffectiveTime
     /// Whether the client gave `effective` (a retry without one matches any date).
     public let effectiveGiven: Bool
+    /// The schema version `data` was validated against.
+    public let schemaVersion: Int
+    /// For `event.corrected` and `event.retracted`: the event referred to; for a correction,
+    /// also its replacement data (checked against that event's schema in the transaction).
+    let reference: EventReference?
+    let replacementData: JSONObject?
     /// The batch line it came from, for error messages.
     public let line: Int?
     /// `{"actor":…,"data":…,` — the keys before `effective` in canonical order.
@@ -24,7 +33,18 @@ public struct PreparedEvent: Sendable {
     let tail: [UInt8]
 
     public init(_ draft: EventDraft, line: Int? = nil, today: EffectiveTime) throws(LedgerError) {
-        do { try draft.validate() } catch { throw error.at(line: line) }
+        try self.init(draft, line: line, today: today, validation: .catalog)
+    }
+
+    @_spi(Benchmark)
+    public init(_ draft: EventDraft, line: Int? = nil, today: EffectiveTime, validation: DataValidation) throws(LedgerError) {
+        do {
+            try draft.validate()
+            schemaVersion = try PreparedEvent.checkData(draft, validation)
+        } catch {
+            throw error.at(line: line)
+        }
+        (reference, replacementData) = PreparedEvent.correctionTarget(draft)
         self.line = line
         self.clientId = draft.id != nil
         self.id = draft.id ?? EventIdentifier.generate()
@@ -43,6 +63,32 @@ public struct PreparedEvent: Sendable {
         guard content.count + effectiveAndId.count + tail.count + 200 <= Limits.maxEventBytes else {
             throw LedgerError(.invalidInput, "event is over the limit of \(Limits.maxEventBytes) bytes", line: line)
         }
+    }
+
+    /// Validates `data` against the catalog's schema for the draft's type and version;
+    /// returns that version.
+    private static func checkData(_ draft: EventDraft, _ validation: DataValidation) throws(LedgerError) -> Int {
+        guard let type = EventCatalog.shared.types[draft.type] else {
+            throw LedgerError(.invalidInput, "unknown event type '\(draft.type)' ('civic-ledger schema list' shows the catalog)")
+        }
+        let version = draft.schemaVersion ?? type.currentVersion
+        guard let schema = type.versions[version] else {
+            let known = type.versions.keys.sorted().map(String.init).joined(separator: ", ")
+            throw LedgerError(.invalidInput, "type '\(draft.type)' has no schema version \(version) (it has \(known))")
+        }
+        if validation == .catalog, let failure = schema.validate(.object(draft.data), limit: 1).first {
+            throw LedgerError(.invalidInput, "data\(failure.instancePath): \(failure.message) (\(failure.keyword))")
+        }
+        return version
+    }
+
+    /// What a correction or retraction refers to (their schemas guarantee the shape).
+    private static func correctionTarget(_ draft: EventDraft) -> (EventReference?, JSONObject?) {
+        guard draft.type == EventReference.correctionType || draft.type == EventReference.retractionType,
+              let target = draft.data["target"] else { return (nil, nil) }
+        let reference: EventReference? = target["id"]?.stringValue.map(EventReference.id)
+            ?? target["seq"]?.integerValue.map { EventReference.seq(UInt64($0)) }
+        return (reference, draft.data["data"]?.objectValue)
     }
 
     /// The canonical bytes of what a client says in an event, in the two pieces the record
@@ -75,7 +121,8 @@ public struct PreparedEvent: Sendable {
     func sameContent(as stored: Event) -> Bool {
         let (storedContent, storedTail) = PreparedEvent.contentParts(actor: stored.actor, data: stored.data, source: stored.source,
                                                                      stream: stored.stream, type: stored.type)
-        return content == storedContent && tail == storedTail && (!effectiveGiven || effective.text == stored.effective)
+        return content == storedContent && tail == storedTail && schemaVersion == stored.schemaVersion
+            && (!effectiveGiven || effective.text == stored.effective)
     }
 
     /// Writes the record's canonical bytes (the hash input) into `out`, replacing its contents.
@@ -87,12 +134,38 @@ public struct PreparedEvent: Sendable {
         prev.writeHex(into: &out)
         out.append(contentsOf: "\",\"recorded\":\"".utf8)
         out.append(contentsOf: recorded)
-        out.append(contentsOf: "\",\"seq\":".utf8)
+        out.append(contentsOf: "\",\"schemaVersion\":".utf8)
+        out.append(contentsOf: String(schemaVersion).utf8)
+        out.append(contentsOf: ",\"seq\":".utf8)
         out.append(contentsOf: String(seq).utf8)
         out.append(UInt8(ascii: ","))
         out.append(contentsOf: tail)
         out.append(contentsOf: "\"version\":".utf8)
         out.append(contentsOf: String(version).utf8)
         out.append(UInt8(ascii: "}"))
+    }
+}
+
+/// Whether preparing validates `data` against the catalog. Skipping exists for the benchmark
+/// alone, to measure what validation costs.
+@_spi(Benchmark)
+public enum DataValidation: Sendable {
+    case catalog
+    case skipped
+}
+
+/// An earlier event named by a correction or retraction.
+enum EventReference: Sendable, Equatable, CustomStringConvertible {
+    case id(String)
+    case seq(UInt64)
+
+    static let correctionType = "event.corrected"
+    static let retractionType = "event.retracted"
+
+    var description: String {
+        switch self {
+        case .id(let id): return "id '\(id)'"
+        case .seq(let seq): return "seq \(seq)"
+        }
     }
 }

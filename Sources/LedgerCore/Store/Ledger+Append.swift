@@ -1,4 +1,5 @@
 import LMDB
+import LedgerSchemas
 import LedgerValues
 
 /// What became of one appended event.
@@ -84,6 +85,7 @@ extension Ledger {
                 continue
             }
 
+            if let reference = event.reference { try checkCorrection(txn, event, reference, seq: seq) }
             let stream = event.stream
             let current = try versions[stream] ?? Array(stream.utf8).withUnsafeBytes { key in
                 try txn.get(db.streams, key: key).flatMap(UInt64.init(bigEndianBytes:)) ?? 0
@@ -115,6 +117,32 @@ extension Ledger {
             }
         }
         return outcomes
+    }
+
+    /// A correction or retraction must refer to an original event (not another correction)
+    /// that the ledger holds, in the same stream; a correction's replacement data must be
+    /// valid for that event's type and schema version. These depend on what is stored, so
+    /// they are checked here, in the transaction.
+    private func checkCorrection(_ txn: Transaction, _ event: PreparedEvent, _ reference: EventReference, seq: UInt64) throws {
+        let targetSeq: UInt64?
+        switch reference {
+        case .seq(let number): targetSeq = number
+        case .id(let id): targetSeq = try Array(id.utf8).withUnsafeBytes { try txn.get(databases.ids, key: $0) }.flatMap(UInt64.init(bigEndianBytes:))
+        }
+        guard let targetSeq, targetSeq < seq, let raw = try txn.get(databases.events, key: targetSeq) else {
+            throw LedgerError(.invalidInput, "\(event.type) refers to \(reference), which the ledger does not hold", line: event.line)
+        }
+        let target = try EventRecord.decode(raw)
+        guard target.type != EventReference.correctionType, target.type != EventReference.retractionType else {
+            throw LedgerError(.invalidInput, "\(event.type) refers to \(reference), a \(target.type): correct or retract the original event instead", line: event.line)
+        }
+        guard target.stream == event.stream else {
+            throw LedgerError(.invalidInput, "\(event.type) refers to \(reference) of stream '\(target.stream)'; append it to that stream", line: event.line)
+        }
+        if let replacement = event.replacementData,
+           let failure = EventCatalog.shared.schema(type: target.type, version: target.schemaVersion)?.validate(.object(replacement), limit: 1).first {
+            throw LedgerError(.invalidInput, "data/data\(failure.instancePath): \(failure.message) (\(failure.keyword)), as \(target.type) v\(target.schemaVersion) requires", line: event.line)
+        }
     }
 
     /// The key of the stream-events index: stream ‖ 0x00 ‖ version (big-endian).

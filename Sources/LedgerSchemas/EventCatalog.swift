@@ -1,0 +1,70 @@
+import LedgerValues
+
+/// Every event type the ledger accepts, each at one or more schema versions, loaded from the
+/// schemas embedded from `Schemas/` (`events/TYPE/vN.schema.json`). Events are validated
+/// against the schema of their type and version; older versions are brought to the current
+/// one by the upcasters when read.
+public struct EventCatalog: Sendable {
+    public struct EventType: Sendable {
+        public let name: String
+        /// Schemas by version.
+        public let versions: [Int: JSONSchema]
+        /// The highest version: what an append uses unless told otherwise.
+        public var currentVersion: Int { versions.keys.max() ?? 1 }
+        public var current: JSONSchema { versions[currentVersion]! }
+    }
+
+    public let types: [String: EventType]
+    /// The envelope's own schema (`Schemas/envelope.schema.json`).
+    public let envelope: JSONSchema
+
+    /// The catalog built into this program.
+    public static let shared: EventCatalog = {
+        do {
+            return try EventCatalog(files: EmbeddedSchemas.files)
+        } catch {
+            // The tests load every embedded schema; reaching this is a build that skipped them.
+            fatalError("the embedded event catalog does not load: \(error)")
+        }
+    }()
+
+    /// Builds a catalog from schema files named by their path under `Schemas/`.
+    public init(files: [(path: String, text: String)]) throws(SchemaError) {
+        var versions: [String: [Int: JSONSchema]] = [:]
+        var envelope: JSONSchema?
+        for (path, text) in files {
+            let schema: JSONSchema
+            do { schema = try JSONSchema(text: Array(text.utf8)) } catch {
+                throw SchemaError(location: path + error.location, message: error.message)
+            }
+            let parts = path.split(separator: "/")
+            if path == "envelope.schema.json" {
+                envelope = schema
+            } else if parts.count == 3, parts[0] == "events", parts[2].hasPrefix("v"), parts[2].hasSuffix(".schema.json"),
+                      let version = Int(parts[2].dropFirst().dropLast(".schema.json".count)) {
+                versions[String(parts[1]), default: [:]][version] = schema
+            } else {
+                throw SchemaError(location: path, message: "not where a schema belongs (events/TYPE/vN.schema.json)")
+            }
+        }
+        guard let envelope else { throw SchemaError(location: "envelope.schema.json", message: "missing") }
+        self.envelope = envelope
+        self.types = versions.reduce(into: [:]) { $0[$1.key] = EventType(name: $1.key, versions: $1.value) }
+    }
+
+    /// The schema for `type` at `version` (the current version when nil).
+    public func schema(type: String, version: Int? = nil) -> JSONSchema? {
+        guard let entry = types[type] else { return nil }
+        return entry.versions[version ?? entry.currentVersion]
+    }
+
+    /// Brings `data`, written against `version` of `type`, up to the type's current version.
+    public func upcast(type: String, version: Int, data: JSONObject) -> (data: JSONObject, version: Int) {
+        var data = data, version = version
+        while let step = Upcasters.steps[type]?[version] {
+            data = step(data)
+            version += 1
+        }
+        return (data, version)
+    }
+}

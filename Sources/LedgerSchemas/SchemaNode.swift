@@ -1,0 +1,173 @@
+import LedgerValues
+
+/// One compiled schema object: each keyword it has, ready to check. Nodes are built once by
+/// `SchemaCompiler` and then only read, from any thread.
+final class SchemaNode: @unchecked Sendable {
+    let location: String
+    /// `true` or `false` as a whole schema.
+    let constant: Bool?
+
+    var types: [JSONType]?
+    var properties: [String: SchemaNode] = [:]
+    var required: [String] = []
+    var additionalProperties: SchemaNode?
+    var enumValues: [JSONValue]?
+    var constValue: JSONValue?
+    var pattern: SchemaPattern?
+    var minimum: Double?
+    var maximum: Double?
+    var exclusiveMinimum: Double?
+    var exclusiveMaximum: Double?
+    var minLength: Int?
+    var maxLength: Int?
+    var items: SchemaNode?
+    var minItems: Int?
+    var maxItems: Int?
+    var uniqueItems = false
+    var minProperties: Int?
+    var maxProperties: Int?
+    var allOf: [SchemaNode]?
+    var anyOf: [SchemaNode]?
+    var oneOf: [SchemaNode]?
+    var not: SchemaNode?
+    var ifSchema: SchemaNode?
+    var thenSchema: SchemaNode?
+    var elseSchema: SchemaNode?
+    var format: String?
+    var reference: SchemaNode?
+
+    init(location: String, constant: Bool?) {
+        self.location = location
+        self.constant = constant
+    }
+
+    /// Checks `value`, found at `path` (the reference tokens from the instance root: kept as
+    /// a stack and joined into a pointer only when something fails).
+    func validate(_ value: JSONValue, path: inout [String], limit: Int, into failures: inout [ValidationFailure]) {
+        // A limit of 0 only asks whether anything fails: no message is built.
+        func fail(_ keyword: String, _ message: @autoclosure () -> String) {
+            if limit == 0 {
+                if failures.isEmpty { failures.append(ValidationFailure(instancePath: "", keyword: keyword, schemaPath: "", message: "")) }
+            } else if failures.count < limit {
+                failures.append(ValidationFailure(instancePath: pointer(path), keyword: keyword,
+                                                  schemaPath: appendPointer(location, keyword), message: message()))
+            }
+        }
+        func passes(_ node: SchemaNode) -> Bool {
+            var scratch: [ValidationFailure] = []
+            node.validate(value, path: &path, limit: 0, into: &scratch)
+            return scratch.isEmpty
+        }
+        if let constant {
+            if !constant { fail("false", "no value is allowed here") }
+            return
+        }
+        if let reference { reference.validate(value, path: &path, limit: limit, into: &failures) }
+        if let types, !types.contains(where: { $0.admits(value) }) {
+            fail("type", "must be \(types.map(\.rawValue).joined(separator: " or ")), not \(value.typeName)")
+            return  // the other keywords would only repeat the point
+        }
+        if let enumValues, !enumValues.contains(value) {
+            fail("enum", "must be one of \(enumValues.map(\.canonicalText).joined(separator: ", "))")
+        }
+        if let constValue, constValue != value { fail("const", "must be \(constValue.canonicalText)") }
+
+        switch value {
+        case .string(let text):
+            if minLength != nil || maxLength != nil {
+                let length = text.unicodeScalars.count  // code points, as JSON Schema counts
+                if let minLength, length < minLength { fail("minLength", "must be at least \(minLength) characters long") }
+                if let maxLength, length > maxLength { fail("maxLength", "must be at most \(maxLength) characters long") }
+            }
+            if let pattern, !pattern.matches(text) { fail("pattern", "must match the pattern \(pattern.source)") }
+            if let format, !SchemaNode.conforms(text, to: format) {
+                fail("format", format == "date" ? "must be a real date YYYY-MM-DD" : "must be a date-time YYYY-MM-DDTHH:MM:SS with Z or an offset")
+            }
+        case .number(let n):
+            if let minimum, n < minimum { fail("minimum", "must be at least \(SchemaNode.text(minimum))") }
+            if let maximum, n > maximum { fail("maximum", "must be at most \(SchemaNode.text(maximum))") }
+            if let exclusiveMinimum, n <= exclusiveMinimum { fail("exclusiveMinimum", "must be more than \(SchemaNode.text(exclusiveMinimum))") }
+            if let exclusiveMaximum, n >= exclusiveMaximum { fail("exclusiveMaximum", "must be less than \(SchemaNode.text(exclusiveMaximum))") }
+        case .array(let elements):
+            if let minItems, elements.count < minItems { fail("minItems", "must have at least \(minItems) items") }
+            if let maxItems, elements.count > maxItems { fail("maxItems", "must have at most \(maxItems) items") }
+            if uniqueItems {
+                outer: for i in elements.indices {
+                    for j in elements.indices where j > i && elements[i] == elements[j] {
+                        fail("uniqueItems", "items \(i) and \(j) are equal")
+                        break outer
+                    }
+                }
+            }
+            if let items {
+                for (i, element) in elements.enumerated() {
+                    path.append(String(i))
+                    items.validate(element, path: &path, limit: limit, into: &failures)
+                    path.removeLast()
+                }
+            }
+        case .object(let object):
+            if let minProperties, object.count < minProperties { fail("minProperties", "must have at least \(minProperties) members") }
+            if let maxProperties, object.count > maxProperties { fail("maxProperties", "must have at most \(maxProperties) members") }
+            for name in required where object[name] == nil { fail("required", "missing required member '\(name)'") }
+            for (key, member) in object.members {
+                if let schema = properties[key] {
+                    path.append(key)
+                    schema.validate(member, path: &path, limit: limit, into: &failures)
+                    path.removeLast()
+                } else if let additionalProperties {
+                    if additionalProperties.constant == false {
+                        fail("additionalProperties", "unknown member '\(key)'")
+                    } else {
+                        path.append(key)
+                        additionalProperties.validate(member, path: &path, limit: limit, into: &failures)
+                        path.removeLast()
+                    }
+                }
+            }
+        default:
+            break
+        }
+
+        if let allOf { for node in allOf { node.validate(value, path: &path, limit: limit, into: &failures) } }
+        if let anyOf, !anyOf.contains(where: passes) { fail("anyOf", "matches none of the \(anyOf.count) alternatives") }
+        if let oneOf {
+            let matching = oneOf.filter(passes).count
+            if matching != 1 { fail("oneOf", "matches \(matching) of the \(oneOf.count) alternatives; exactly one must match") }
+        }
+        if let not, passes(not) { fail("not", "must not match the schema at \(not.location)") }
+        if let ifSchema {
+            if passes(ifSchema) {
+                thenSchema?.validate(value, path: &path, limit: limit, into: &failures)
+            } else {
+                elseSchema?.validate(value, path: &path, limit: limit, into: &failures)
+            }
+        }
+    }
+
+    private func pointer(_ tokens: [String]) -> String {
+        tokens.reduce("", appendPointer)
+    }
+
+    static func conforms(_ text: String, to format: String) -> Bool {
+        switch format {
+        case "date": return CalendarDate(text) != nil
+        default: return DateTimeText(text)?.hasSeconds == true
+        }
+    }
+
+    static func text(_ number: Double) -> String { JSONValue.number(number).canonicalText }
+}
+
+extension JSONValue {
+    var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number(let n): return n.rounded(.towardZero) == n ? "an integer" : "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
