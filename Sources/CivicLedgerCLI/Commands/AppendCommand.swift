@@ -12,19 +12,20 @@ struct AppendCommand: ParsableCommand {
                 --effective 2021-10-15 --id road-xujiaguan-delivered \\
                 --data '{"name":{"zh":"徐家观路"}}'
 
-            A batch, one JSON object per line, written in one transaction (all or nothing):
+            A batch, one JSON object per line, in one transaction (all or nothing):
               civic-ledger append --batch events.ndjson
               produce-events | civic-ledger append --batch -
-            Each line has "type", "stream", "data" and optionally "id", "effective",
-            "expectedVersion", "actor", "source", "schemaVersion".
+            Each line has "type", "stream", "data" and optionally "id",
+            "effective", "expectedVersion", "actor", "source", "schemaVersion".
 
-            Every event's data is validated against its type's schema in the catalog
-            ('civic-ledger schema list') before anything is written; an error names the line,
-            the JSON pointer in the data and the rule broken (exit 65).
+            Each event's data is validated against its type's schema
+            ('civic-ledger schema list') before anything is written; an error
+            names the line, the JSON pointer and the rule broken (exit 65).
 
-            An id seen before with the same content is not written again: the existing seq is
-            reported (safe retries). With other content it is a conflict (exit 75), as is an
-            expected version the stream is not at. A missing ledger is exit 66 unless --create.
+            An id seen before with the same content is not written again: the
+            existing seq is reported, so retries are safe. With other content it
+            is a conflict (exit 75), as is an expected version the stream is not
+            at. A missing ledger is exit 66 unless --create is given.
             """
     )
 

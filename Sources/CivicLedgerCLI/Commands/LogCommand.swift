@@ -10,8 +10,8 @@ struct LogCommand: ParsableCommand {
             Examples:
               civic-ledger log --stream project/baweitong-hq
               civic-ledger log --after 1000 --limit 50 --json
-            With --json each line is an envelope: the fields 'append --batch' accepts plus
-            the ledger's own (seq, version, recorded, prev, hash).
+            With --json each line is an envelope: the fields 'append --batch'
+            accepts plus the ledger's own (seq, version, recorded, prev, hash).
             """
     )
 

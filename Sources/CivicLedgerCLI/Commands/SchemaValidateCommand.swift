@@ -8,25 +8,27 @@ struct SchemaValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Validate JSON files against a schema file or a catalog type, with the ledger's own validator.",
         discussion: """
-            Exit 0 when every instance is valid, 1 when any is not (each failure is printed with
-            its JSON pointer and the rule broken), 65 when the schema itself cannot be used
-            (for example a keyword this validator does not implement).
+            Exit 0 when every instance is valid, 1 when any is not (each failure is printed
+            with its JSON pointer and the rule broken), 65 when the schema itself cannot be
+            used (for example a keyword this validator does not implement).
 
             Examples:
-              civic-ledger schema validate --schema Schemas/events/road.delivered/v1.schema.json road.json
-              civic-ledger schema validate --type project.signed --version 1 signing.json --json
+              civic-ledger schema validate --type road.delivered road.json
+              civic-ledger schema validate --type project.signed --schema-version 1 a.json
+              civic-ledger schema validate --schema my.schema.json a.json b.json --json
             """
     )
 
     @Option(help: ArgumentHelp("A JSON Schema file.", valueName: "file")) var schema: String?
     @Option(help: "A catalog event type, instead of --schema.") var type: String?
-    @Option(help: ArgumentHelp("With --type: the schema version (default: the current one).", valueName: "n")) var version: Int?
+    @Option(help: ArgumentHelp("With --type: the schema version (default: the current one).", valueName: "n"))
+    var schemaVersion: Int?
     @Argument(help: ArgumentHelp("JSON files to validate.", valueName: "instance.json")) var instances: [String]
     @Flag(help: "Print one JSON object per instance: file, valid, errors.") var json = false
 
     func validate() throws {
         guard (schema == nil) != (type == nil) else { throw ValidationError("give --schema FILE or --type TYPE") }
-        if version != nil && type == nil { throw ValidationError("--version goes with --type") }
+        if schemaVersion != nil && type == nil { throw ValidationError("--schema-version goes with --type") }
         guard !instances.isEmpty else { throw ValidationError("name at least one instance file") }
     }
 
@@ -52,8 +54,8 @@ struct SchemaValidateCommand: ParsableCommand {
 
     private func loadSchema() throws(LedgerError) -> JSONSchema {
         if let type {
-            guard let entry = EventCatalog.shared.types[type], let found = entry.versions[version ?? entry.currentVersion] else {
-                throw LedgerError(.notFound, "no schema for type '\(type)'\(version.map { " version \($0)" } ?? "") ('civic-ledger schema list' shows the catalog)")
+            guard let entry = EventCatalog.shared.types[type], let found = entry.versions[schemaVersion ?? entry.currentVersion] else {
+                throw LedgerError(.notFound, "no schema for type '\(type)'\(schemaVersion.map { " version \($0)" } ?? "") ('civic-ledger schema list' shows the catalog)")
             }
             return found
         }

@@ -7,9 +7,10 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Recompute the hash chain and every index from the stored events.",
         discussion: """
-            Exit 0 when the ledger is intact; exit 1 naming the first bad seq and what is wrong
-            (an altered, missing or moved event, a broken chain, an index entry pointing to the
-            wrong event, or a ledger that no longer extends --expect-head).
+            Exit 0 when the ledger is intact; exit 1 naming the first bad seq and
+            what is wrong (an altered, missing or moved event, a broken chain, an
+            index entry pointing to the wrong event, or a ledger that no longer
+            extends --expect-head).
 
             Example:
               civic-ledger verify --expect-head 149:3f9a…(64 hex digits)

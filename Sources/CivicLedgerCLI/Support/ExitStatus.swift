@@ -17,12 +17,12 @@ enum ExitStatus {
     static let table = """
         Exit codes:
           0   ok
-          1   verification failed (verify), or an instance is invalid (schema validate)
+          1   verification failed (verify); an instance is invalid (schema validate)
           64  usage: unknown option, missing argument
           65  invalid input: bad JSON, missing field, bad date, value out of range
-          66  not found: no ledger (append needs --create), no such event, no such input file
+          66  not found: no ledger (append needs --create), no such event or file
           74  storage or I/O error: LMDB, disk full, permissions
-          75  conflict: expected version mismatch, id reused with other content (retry may help)
+          75  conflict: stale expected version, id reused with other content
           77  read-only: a writing command on a ledger opened --read-only
         """
 
