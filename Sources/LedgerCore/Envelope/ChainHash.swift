@@ -24,14 +24,26 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
         bytes = parsed
     }
 
+    /// Parses 64 hexadecimal digits given as bytes.
+    init?(hex text: UnsafeBufferPointer<UInt8>) {
+        guard let parsed = ChainHash.parse(text) else { return nil }
+        bytes = parsed
+    }
+
     private static func parse(_ text: UnsafeBufferPointer<UInt8>) -> SIMD32<UInt8>? {
         guard text.count == 64 else { return nil }
-        var value = SIMD32<UInt8>()
-        for n in 0..<32 {
-            guard let high = nibble(text[2 * n]), let low = nibble(text[2 * n + 1]) else { return nil }
-            value[n] = high << 4 | low
+        // Assemble 8 bytes a word (little-endian in memory, so byte i of a word sits at bit
+        // 8·i): setting SIMD lanes one by one is several times slower.
+        var words = SIMD4<UInt64>()
+        for word in 0..<4 {
+            var value: UInt64 = 0
+            for i in 0..<8 {
+                guard let high = nibble(text[16 * word + 2 * i]), let low = nibble(text[16 * word + 2 * i + 1]) else { return nil }
+                value |= UInt64(high << 4 | low) << (8 * UInt64(i))
+            }
+            words[word] = value
         }
-        return value
+        return unsafeBitCast(words, to: SIMD32<UInt8>.self)
     }
 
     /// SHA-256 of `data`.
@@ -60,12 +72,11 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { hex }
 
+    @inline(__always)
     private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
+        let digit = c &- UInt8(ascii: "0")
+        if digit < 10 { return digit }
+        let letter = (c | 0x20) &- UInt8(ascii: "a")  // either case
+        return letter < 6 ? letter + 10 : nil
     }
 }

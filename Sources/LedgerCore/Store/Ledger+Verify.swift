@@ -95,8 +95,8 @@ extension Ledger {
         /// The `prev` of the part's first event, to stitch to the part before.
         var firstPrev = ChainHash.genesis
         var lastHash = ChainHash.genesis
-        var firstRecorded = ""
-        var lastRecorded = ""
+        var firstRecorded = SIMD32<UInt8>()
+        var lastRecorded = SIMD32<UInt8>()
         /// Per stream: the first and last version seen in this part (checked contiguous within).
         var streams: [String: (first: UInt64, last: UInt64, firstSeq: UInt64)] = [:]
     }
@@ -120,9 +120,22 @@ extension Ledger {
                 guard seq == expected else {
                     return .init(seq: expected, message: "event missing: the next stored event is seq \(seq)")
                 }
-                let header: EventRecord.Header
-                do throws(LedgerError) { header = try EventRecord.header(current.value) } catch {
-                    return .init(seq: seq, message: error.message)
+                // Canonical records are read by the fast scanner; anything else by the
+                // general reader, which also says what is wrong with it.
+                var header: EventRecord.ScannedHeader
+                if let scanned = EventRecord.scanCanonical(current.value) {
+                    header = scanned
+                } else {
+                    let general: EventRecord.Header
+                    do throws(LedgerError) { general = try EventRecord.header(current.value) } catch {
+                        return .init(seq: seq, message: error.message)
+                    }
+                    guard RecordedTime(general.recorded) != nil else {
+                        return .init(seq: seq, message: "recorded time '\(general.recorded)' is malformed")
+                    }
+                    header = EventRecord.ScannedHeader(seq: general.seq, version: general.version, id: general.id,
+                                                       stream: general.stream, prev: general.prev,
+                                                       recorded: Ledger.recordedBytes(general.recorded))
                 }
                 let hash = ChainHash(raw: current.value)
                 guard ChainHash.of(UnsafeRawBufferPointer(rebasing: current.value[EventRecord.hashSize...])) == hash else {
@@ -134,8 +147,8 @@ extension Ledger {
                 if let previousHash, header.prev != previousHash {
                     return .init(seq: seq, message: "prev does not match the hash of seq \(seq - 1) (the chain is broken)")
                 }
-                guard RecordedTime(header.recorded) != nil, header.recorded >= part.lastRecorded else {
-                    return .init(seq: seq, message: "recorded time '\(header.recorded)' is malformed or earlier than the event before")
+                guard !Ledger.recordedBefore(header.recorded, part.lastRecorded) else {
+                    return .init(seq: seq, message: "recorded time '\(Ledger.recordedText(header.recorded))' is earlier than the event before")
                 }
                 if let known = part.streams[header.stream] {
                     guard header.version == known.last + 1 else {
@@ -176,7 +189,7 @@ extension Ledger {
             return failed
         }
         var versions: [String: UInt64] = [:]
-        var lastRecorded = ""
+        var lastRecorded = SIMD32<UInt8>()
         for part in parts {
             // A border problem sits at the part's first seq, before anything inside it.
             let first = part.range.lowerBound
@@ -184,8 +197,8 @@ extension Ledger {
                 if part.firstPrev != report.headHash {
                     return fail(first, "prev does not match the hash of seq \(first - 1) (the chain is broken)")
                 }
-                if part.firstRecorded < lastRecorded {
-                    return fail(first, "recorded time '\(part.firstRecorded)' is earlier than the event before")
+                if Ledger.recordedBefore(part.firstRecorded, lastRecorded) {
+                    return fail(first, "recorded time '\(Ledger.recordedText(part.firstRecorded))' is earlier than the event before")
                 }
             }
             // The earliest stream whose first version here does not continue from before.
@@ -217,6 +230,23 @@ extension Ledger {
             if let problem = try streamTableProblem(txn, versions) { return fail(nil, problem) }
             return report
         }
+    }
+
+    /// A recorded time's fixed-form bytes, zero-padded to 32.
+    static func recordedBytes(_ text: String) -> SIMD32<UInt8> {
+        var value = SIMD32<UInt8>()
+        for (i, byte) in text.utf8.prefix(32).enumerated() { value[i] = byte }
+        return value
+    }
+
+    static func recordedText(_ bytes: SIMD32<UInt8>) -> String {
+        String(decoding: (0..<32).map { bytes[$0] }.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// Byte order of the fixed form, which is time order.
+    static func recordedBefore(_ a: SIMD32<UInt8>, _ b: SIMD32<UInt8>) -> Bool {
+        for i in 0..<32 where a[i] != b[i] { return a[i] < b[i] }
+        return false
     }
 
     /// The stream table must list exactly the streams of the events, each at its last version.

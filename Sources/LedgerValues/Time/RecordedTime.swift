@@ -25,6 +25,12 @@ public struct RecordedTime: Sendable, Hashable, Comparable, CustomStringConverti
         microseconds = parsed
     }
 
+    /// Parses the fixed form from bytes.
+    public init?(bytes: UnsafeBufferPointer<UInt8>) {
+        guard let parsed = RecordedTime.parse(bytes) else { return nil }
+        microseconds = parsed
+    }
+
     private static func parse(_ bytes: some RandomAccessCollection<UInt8>) -> Int64? {
         guard bytes.count == 27, byte(bytes, 10) == UInt8(ascii: "T"), byte(bytes, 13) == UInt8(ascii: ":"),
               byte(bytes, 16) == UInt8(ascii: ":"), byte(bytes, 19) == UInt8(ascii: "."), byte(bytes, 26) == UInt8(ascii: "Z"),
