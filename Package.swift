@@ -58,11 +58,19 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Projections: current state and history views kept in the append's transaction,
+        // rebuilt from the log on demand.
+        .target(
+            name: "LedgerProjections",
+            dependencies: ["LedgerCore", "LedgerSchemas", "LedgerValues", "LMDB"],
+            swiftSettings: strictSettings
+        ),
         // The `civic-ledger` command-line tool: one file per subcommand.
         .executableTarget(
             name: "CivicLedgerCLI",
             dependencies: [
                 "LedgerCore",
+                "LedgerProjections",
                 "LedgerSchemas",
                 "LedgerValues",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -72,7 +80,7 @@ let package = Package(
         // `tools/bench` drives this: the ledger against raw LMDB and SQLite on the same events.
         .executableTarget(
             name: "LedgerBench",
-            dependencies: ["LedgerCore", "LedgerValues", "LMDB", "CLMDB", "CSQLite"],
+            dependencies: ["LedgerCore", "LedgerProjections", "LedgerValues", "LMDB", "CLMDB", "CSQLite"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -93,6 +101,11 @@ let package = Package(
         .testTarget(
             name: "LedgerCoreTests",
             dependencies: ["LedgerCore", "LedgerValues", "LMDB"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LedgerProjectionsTests",
+            dependencies: ["LedgerProjections", "LedgerCore", "LedgerValues", "LMDB"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -19,6 +19,12 @@ struct CivicLedger: ParsableCommand {
             StatsCommand.self,
             VerifyCommand.self,
             SchemaCommand.self,
+            ProjectsCommand.self,
+            SummaryCommand.self,
+            HistoryCommand.self,
+            IndicatorsCommand.self,
+            ProjectionsCommand.self,
+            RebuildCommand.self,
         ]
     )
 }

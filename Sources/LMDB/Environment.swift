@@ -23,7 +23,7 @@ public final class Environment: @unchecked Sendable {
         public var create: Bool = false
         /// Permission bits of the files LMDB creates.
         public var fileMode: mode_t = 0o600
-        public var maxDatabases: UInt32 = 16
+        public var maxDatabases: UInt32 = 32
         public var maxReaders: UInt32 = 126
 
         public init() {}

@@ -19,6 +19,22 @@ public struct Transaction {
         self.state = state
     }
 
+    /// Opens a named database inside this transaction (creating it in a write transaction
+    /// when `create` is set); nil when it does not exist. The handle outlives the transaction
+    /// only if the transaction commits.
+    public func openDatabase(named name: String, create: Bool) throws(LMDBError) -> Database? {
+        var dbi: MDB_dbi = 0
+        let rc = mdb_dbi_open(txn, name, create ? UInt32(MDB_CREATE) : 0, &dbi)
+        if rc == MDB_NOTFOUND { return nil }
+        try check(rc, "mdb_dbi_open", context: name)
+        return Database(name: name, dbi: dbi)
+    }
+
+    /// Deletes a named database and closes its handle.
+    public func dropDatabase(_ database: Database) throws(LMDBError) {
+        try record(mdb_drop(txn, database.dbi, 1), "mdb_drop", database)
+    }
+
     /// The value stored under `key`, or nil.
     public func get(_ database: Database, key: UnsafeRawBufferPointer) throws(LMDBError) -> UnsafeRawBufferPointer? {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))

@@ -17,6 +17,8 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         case verificationFailed
         /// A writing command met a ledger opened read-only.
         case readOnly
+        /// A projection cannot answer until it is rebuilt.
+        case stale
     }
 
     public var kind: Kind

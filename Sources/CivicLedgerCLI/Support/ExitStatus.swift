@@ -12,6 +12,7 @@ enum ExitStatus {
     static let notFound: Int32 = 66
     static let storage: Int32 = 74
     static let conflict: Int32 = 75
+    static let stale: Int32 = 69
     static let readOnly: Int32 = 77
 
     static let table = """
@@ -21,6 +22,7 @@ enum ExitStatus {
           64  usage: unknown option, missing argument
           65  invalid input: bad JSON, missing field, bad date, value out of range
           66  not found: no ledger (append needs --create), no such event or file
+          69  a projection is stale: run 'civic-ledger rebuild' (or --auto-rebuild)
           74  storage or I/O error: LMDB, disk full, permissions
           75  conflict: stale expected version, id reused with other content
           77  read-only: a writing command on a ledger opened --read-only
@@ -34,6 +36,7 @@ enum ExitStatus {
         case .storage: return storage
         case .verificationFailed: return verificationFailed
         case .readOnly: return readOnly
+        case .stale: return stale
         }
     }
 }

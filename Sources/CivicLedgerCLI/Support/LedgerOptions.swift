@@ -1,5 +1,6 @@
 import ArgumentParser
 import LedgerCore
+import LedgerProjections
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -20,7 +21,8 @@ struct LedgerOptions: ParsableArguments {
         return "./ledger"
     }
 
+    /// Opens the ledger with its projections maintained on every append.
     func open(create: Bool = false, readOnly: Bool = false) throws(LedgerError) -> Ledger {
-        try Ledger.open(path, options: Ledger.Options(create: create, readOnly: readOnly))
+        try Ledger.open(path, options: Ledger.Options(create: create, readOnly: readOnly, projectors: [ZoneProjector()]))
     }
 }

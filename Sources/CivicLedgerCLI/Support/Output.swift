@@ -57,10 +57,10 @@ final class Output {
 
     static func line(_ text: String) { standardOutput.line(text) }
 
-    static func error(_ text: String) {
+    static func error(_ text: String, newline: Bool = true) {
         standardOutput.flush()
         var message = Array(text.utf8)
-        message.append(UInt8(ascii: "\n"))
+        if newline { message.append(UInt8(ascii: "\n")) }
         _ = message.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 }

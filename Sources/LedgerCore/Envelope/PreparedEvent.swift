@@ -19,6 +19,10 @@ public struct PreparedEvent: Sendable {
     public let effectiveGiven: Bool
     /// The schema version `data` was validated against.
     public let schemaVersion: Int
+    /// What the client said, kept for the projections maintained in the same transaction.
+    public let data: JSONObject
+    public let actor: String?
+    public let source: String?
     /// For `event.corrected` and `event.retracted`: the event referred to; for a correction,
     /// also its replacement data (checked against that event's schema in the transaction).
     let reference: EventReference?
@@ -45,6 +49,9 @@ public struct PreparedEvent: Sendable {
             throw error.at(line: line)
         }
         (reference, replacementData) = PreparedEvent.correctionTarget(draft)
+        self.data = draft.data
+        self.actor = draft.actor
+        self.source = draft.source
         self.line = line
         self.clientId = draft.id != nil
         self.id = draft.id ?? EventIdentifier.generate()
@@ -123,6 +130,12 @@ public struct PreparedEvent: Sendable {
                                                                      stream: stored.stream, type: stored.type)
         return content == storedContent && tail == storedTail && schemaVersion == stored.schemaVersion
             && (!effectiveGiven || effective.text == stored.effective)
+    }
+
+    /// The stored event this becomes once the ledger assigns its place.
+    func event(seq: UInt64, version: UInt64, recorded: String, prev: ChainHash, hash: ChainHash) -> Event {
+        Event(seq: seq, id: id, type: type, stream: stream, version: version, effective: effective.text, recorded: recorded,
+              actor: actor, source: source, schemaVersion: schemaVersion, data: data, prev: prev, hash: hash)
     }
 
     /// Writes the record's canonical bytes (the hash input) into `out`, replacing its contents.

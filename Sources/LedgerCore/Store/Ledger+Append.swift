@@ -54,6 +54,9 @@ extension Ledger {
 
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(events.count)
+        var appended: [Event] = []
+        if !projectors.isEmpty { appended.reserveCapacity(events.count) }
+        let recordedString = recorded.description
         var versions: [String: UInt64] = [:]  // stream → its version after this batch's events
         var record: [UInt8] = []
         record.reserveCapacity(1024)
@@ -106,6 +109,9 @@ extension Ledger {
                 try streamKey.withUnsafeBytes { try txn.put(db.streamEvents, key: $0, value: key) }
             }
             versions[stream] = version
+            if !projectors.isEmpty {
+                appended.append(event.event(seq: seq, version: version, recorded: recordedString, prev: head.hash, hash: hash))
+            }
             head = Head(seq: seq, hash: hash, recorded: recorded)
             outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
                                           version: version, hash: hash, line: event.line))
@@ -116,6 +122,8 @@ extension Ledger {
                 try version.withBigEndianBytes { try txn.put(db.streams, key: UnsafeRawBufferPointer(key), value: $0) }
             }
         }
+        // Projections change in the same transaction as the log, so they are never behind it.
+        for projector in projectors where !appended.isEmpty { try projector.apply(appended, in: txn, ledger: self) }
         return outcomes
     }
 
@@ -146,7 +154,7 @@ extension Ledger {
     }
 
     /// The key of the stream-events index: stream ‖ 0x00 ‖ version (big-endian).
-    static func streamEventKey(_ stream: String, _ version: UInt64, into key: inout [UInt8]) {
+    package static func streamEventKey(_ stream: String, _ version: UInt64, into key: inout [UInt8]) {
         key.removeAll(keepingCapacity: true)
         key.append(contentsOf: stream.utf8)
         key.append(0)
@@ -154,13 +162,13 @@ extension Ledger {
     }
 
     /// The last event's seq, hash and recorded time (zeros and the genesis hash when empty).
-    struct Head {
-        var seq: UInt64
-        var hash: ChainHash
-        var recorded: RecordedTime
+    package struct Head {
+        package var seq: UInt64
+        package var hash: ChainHash
+        package var recorded: RecordedTime
     }
 
-    func readHead(_ txn: Transaction) throws -> Head {
+    package func readHead(_ txn: Transaction) throws -> Head {
         try txn.withCursor(databases.events) { cursor in
             guard let last = try cursor.last() else {
                 return Head(seq: 0, hash: .genesis, recorded: RecordedTime(microseconds: 0))

@@ -21,30 +21,36 @@ public final class Ledger: Sendable {
         public var readOnly = false
         /// The map size to start with; it grows by itself.
         public var initialMapSize = 256 << 20
+        /// Views kept up to date inside every append's transaction.
+        public var projectors: [any LedgerProjector] = []
 
-        public init(create: Bool = false, readOnly: Bool = false) {
+        public init(create: Bool = false, readOnly: Bool = false, projectors: [any LedgerProjector] = []) {
             self.create = create
             self.readOnly = readOnly
+            self.projectors = projectors
         }
     }
 
+    var projectors: [any LedgerProjector] { options.projectors }
+
     public let path: String
     public let options: Options
-    let environment: Environment
-    let databases: Databases
+    /// The environment, for the package's other modules (projections keep their own tables).
+    package let environment: Environment
+    package let databases: Databases
 
     /// The named LMDB databases of a ledger (docs/FORMAT.md lists their layouts).
-    struct Databases: Sendable {
+    package struct Databases: Sendable {
         /// seq (u64 big-endian) → 32-byte hash ‖ canonical envelope bytes.
-        let events: Database
+        package let events: Database
         /// id (UTF-8) → seq.
-        let ids: Database
+        package let ids: Database
         /// stream (UTF-8) → the stream's version (u64 big-endian).
-        let streams: Database
+        package let streams: Database
         /// stream ‖ 0x00 ‖ version (u64 big-endian) → seq.
-        let streamEvents: Database
+        package let streamEvents: Database
         /// Text keys → text values: the format version.
-        let meta: Database
+        package let meta: Database
 
         static let names = ["events", "ids", "streams", "stream-events", "meta"]
     }
@@ -121,7 +127,7 @@ public final class Ledger: Sendable {
     }
 
     /// Runs a storage operation, turning LMDB's errors into the ledger's.
-    func storage<T>(_ what: String, _ body: () throws -> T) throws(LedgerError) -> T {
+    package func storage<T>(_ what: String, _ body: () throws -> T) throws(LedgerError) -> T {
         do {
             return try body()
         } catch let error as LedgerError {

@@ -1,0 +1,86 @@
+import ArgumentParser
+import LedgerCore
+import LedgerProjections
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct RebuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Replay the log into fresh projection tables and switch to them atomically.",
+        discussion: """
+            Readers keep answering from the old tables until the switch, and appends made
+            during the rebuild are in the result. Shows progress on a terminal (or with
+            --progress); silent in scripts.
+
+            Examples:
+              civic-ledger rebuild --all
+              civic-ledger rebuild --projection state --progress
+            """
+    )
+
+    @OptionGroup var ledgerOptions: LedgerOptions
+    @Option(help: ArgumentHelp("One projection: \(ProjectionName.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
+    var projection: String?
+    @Flag(help: "Every projection (the default).") var all = false
+    @Flag(help: "Show progress even when standard error is not a terminal.") var progress = false
+    @Flag(help: "Print a JSON report per projection.") var json = false
+
+    func validate() throws {
+        if projection != nil && all { throw ValidationError("give --projection NAME or --all, not both") }
+        if let projection, ProjectionName(rawValue: projection) == nil {
+            throw ValidationError("unknown projection '\(projection)' (there are: \(ProjectionName.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let ledger = try ledgerOptions.open()
+            var rebuilder = ProjectionRebuilder(ledger)
+            if progress || isatty(2) != 0 {
+                let bar = ProgressBar()
+                rebuilder.onProgress = { bar.show($0) }
+            }
+            let names = projection.flatMap(ProjectionName.init(rawValue:)).map { [$0] } ?? ProjectionName.allCases
+            let reports = try rebuilder.rebuild(names)
+            let out = Output.standardOutput
+            for report in reports {
+                let rate = report.seconds > 0 ? Int(Double(report.events) / report.seconds) : 0
+                if json {
+                    out.jsonLine(.object(.init([("projection", .string(report.projection.rawValue)), ("events", .number(Double(report.events))),
+                                                ("seconds", .number(report.seconds)), ("generation", .number(Double(report.generation)))])))
+                } else {
+                    out.line("rebuilt \(report.projection.rawValue): \(report.events) events in \(Figures.decimal(report.seconds, places: 2)) s (\(Figures.grouped(Int64(rate))) events/s)")
+                }
+            }
+            out.flush()
+        }
+    }
+}
+
+/// A one-line progress bar on standard error: percent, events/s and time left.
+final class ProgressBar {
+    private let started = monotonicNow()
+    private var lastDrawn = 0.0
+
+    func show(_ progress: ProjectionRebuilder.Progress) {
+        let now = monotonicNow()
+        let finished = progress.done >= progress.total
+        guard finished || now - lastDrawn >= 0.1 else { return }
+        lastDrawn = now
+        let fraction = progress.total > 0 ? Double(progress.done) / Double(progress.total) : 1
+        let filled = Int(fraction * 30)
+        let rate = Double(progress.done) / max(now - started, 0.001)
+        let left = rate > 0 ? Double(progress.total - progress.done) / rate : 0
+        let line = "\r\(progress.projection.rawValue) [" + String(repeating: "#", count: filled) + String(repeating: " ", count: 30 - filled)
+            + "] \(Int(fraction * 100))%  \(Figures.grouped(Int64(rate))) events/s  ETA \(Int(left.rounded())) s" + (finished ? "\n" : "")
+        Output.error(line, newline: false)
+    }
+}
+
+func monotonicNow() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}

@@ -1,0 +1,82 @@
+import LedgerSchemas
+import LedgerValues
+
+extension Entity {
+    /// One event's effect on its entity's state. The data is first brought to its type's
+    /// current schema version (the upcaster chain), so old events fold like new ones.
+    static func apply(_ event: EntityEvent, to state: JSONObject, stream: String) -> JSONObject {
+        var state = state
+        let data = EventCatalog.shared.upcast(type: event.type, version: event.schemaVersion, data: event.data).data
+        let date = JSONValue.string(String(event.effective.prefix(10)))
+        func copy(_ keys: String...) { for key in keys { if let value = data[key] { state[key] = value } } }
+        state["stream"] = .string(stream)
+        switch event.type {
+        case "project.signed":
+            copy("investor", "sector", "totalInvestmentCny", "origin", "headquarters", "park",
+                 "registeredForeignCapitalUsd", "receivedForeignCapitalUsd", "unicorn")
+            state["status"] = .string("signed")
+            state["signed"] = date
+        case "project.construction_started":
+            state["status"] = .string("under_construction")
+            state["constructionStarted"] = date
+        case "project.completed":
+            state["status"] = .string("completed")
+            state["completed"] = date
+        case "project.cancelled":
+            state["status"] = .string("cancelled")
+            state["cancelled"] = date
+            copy("reason")
+        case "road.construction_started":
+            copy("name", "lengthM")
+            state["status"] = .string("under_construction")
+            state["constructionStarted"] = date
+        case "road.delivered":
+            copy("name", "lengthM")
+            state["status"] = .string("delivered")
+            state["delivered"] = date
+        case "housing.construction_progress":
+            copy("estate")
+            state["floorAreaUnderConstructionM2"] = data["floorAreaUnderConstructionM2"]
+            state["progressReported"] = date
+        case "housing.batch_handed_over":
+            copy("estate")
+            let units = data["units"]?.numberValue ?? 0
+            state["unitsHandedOver"] = .number((state["unitsHandedOver"]?.numberValue ?? 0) + units)
+            var batches = state["handovers"]?.arrayValue ?? []
+            batches.append(.object(JSONObject([("date", date), ("units", .number(units))])))
+            state["handovers"] = .array(batches)
+            if let area = data["floorAreaM2"]?.numberValue {
+                state["floorAreaHandedOverM2"] = .number((state["floorAreaHandedOverM2"]?.numberValue ?? 0) + area)
+            }
+        case "facility.construction_started":
+            copy("name", "kind", "level", "partner")
+            state["status"] = .string("under_construction")
+            state["constructionStarted"] = date
+        case "facility.opened":
+            copy("name", "kind", "level", "partner")
+            state["status"] = .string("open")
+            state["opened"] = date
+        case "indicator.reported", "target.set":
+            copy("metric")
+            let field = event.type == "target.set" ? "targets" : "values"
+            var byPeriod = state[field]?.objectValue ?? JSONObject()
+            var entry = data
+            entry["metric"] = nil
+            entry["period"] = nil
+            entry["reported"] = date
+            if let period = data["period"]?.stringValue { byPeriod[period] = .object(entry) }
+            state[field] = .object(byPeriod)
+        case "award.granted":
+            copy("title", "level", "grantor")
+            state["granted"] = date
+        case "ranking.reported":
+            copy("list")
+            var ranks = state["ranks"]?.objectValue ?? JSONObject()
+            ranks[data["period"]?.stringValue ?? String(event.effective.prefix(4))] = data["rank"]
+            state["ranks"] = .object(ranks)
+        default:
+            break
+        }
+        return state
+    }
+}

@@ -1,0 +1,94 @@
+import LedgerSchemas
+import LedgerValues
+
+/// An entity of the zone (a project, a road, a housing estate…) as its stream's events make
+/// it: the events in time order, and the state they fold to.
+///
+/// Time is bitemporal: events fold in effective order (seq breaks ties), whatever order they
+/// were recorded in; a correction replaces the data of the event it names and a retraction
+/// removes it, wherever that event sits in time (the later fix by seq wins).
+public struct Entity: Sendable, Equatable {
+    public var stream: String
+    /// Every event of the stream, fixes included, in (effective instant, seq) order.
+    public private(set) var events: [EntityEvent]
+    /// The state after all of them.
+    public private(set) var state: JSONObject
+
+    public init(stream: String, events: [EntityEvent] = []) {
+        self.stream = stream
+        self.events = events.sorted(by: Entity.foldOrder)
+        self.state = JSONObject()
+        state = Entity.fold(resolved(), stream: stream)
+    }
+
+    /// Rebuilds an entity from its stored form without folding again.
+    init(stream: String, events: [EntityEvent], state: JSONObject) {
+        self.stream = stream
+        self.events = events
+        self.state = state
+    }
+
+    public var kind: String { String(stream.prefix { $0 != "/" }) }
+
+    static func foldOrder(_ a: EntityEvent, _ b: EntityEvent) -> Bool { (a.instant, a.seq) < (b.instant, b.seq) }
+
+    /// Adds events (appended now, or arriving late) and folds the state again.
+    public mutating func add(_ new: [EntityEvent]) {
+        let lastKey = events.last.map { ($0.instant, $0.seq) }
+        let inOrder = new.allSatisfy { event in
+            !event.isFix && (lastKey.map { last in (event.instant, event.seq) > last } ?? true)
+        }
+        events.append(contentsOf: new)
+        if inOrder && !new.contains(where: \.isFix) && Entity.isSorted(events) && !events.contains(where: \.isFix) {
+            // The common case: later events of an entity with no fixes apply on top.
+            for event in new { state = Entity.apply(event, to: state, stream: stream) }
+        } else {
+            events.sort(by: Entity.foldOrder)
+            state = Entity.fold(resolved(), stream: stream)
+        }
+    }
+
+    private static func isSorted(_ events: [EntityEvent]) -> Bool {
+        zip(events, events.dropFirst()).allSatisfy { foldOrder($0, $1) }
+    }
+
+    /// The original events that count, in fold order, with the data their latest fix gives
+    /// them. `knownAt` keeps only events recorded up to that seq; `asOf` only originals
+    /// effective up to that instant (fixes act at the time of what they fix).
+    public func resolved(knownAt: UInt64? = nil, asOf: Int64? = nil) -> [EntityEvent] {
+        let known = knownAt.map { limit in events.filter { $0.seq <= limit } } ?? events
+        var originals = known.filter { !$0.isFix }
+        var included = [Bool](repeating: true, count: originals.count)
+        for fix in known.filter(\.isFix).sorted(by: { $0.seq < $1.seq }) {
+            for i in originals.indices where fix.targets(originals[i]) {
+                if fix.isRetraction {
+                    included[i] = false
+                } else if let replacement = fix.data["data"]?.objectValue {
+                    originals[i].data = replacement
+                    included[i] = true
+                }
+            }
+        }
+        return originals.indices.filter { index in
+            included[index] && (asOf.map { limit in originals[index].instant <= limit } ?? true)
+        }.map { originals[$0] }
+    }
+
+    /// The state each counting event leaves, in fold order: the entity's history.
+    public func history(knownAt: UInt64? = nil) -> [(event: EntityEvent, state: JSONObject)] {
+        var state = JSONObject()
+        return resolved(knownAt: knownAt).map { event in
+            state = Entity.apply(event, to: state, stream: stream)
+            return (event, state)
+        }
+    }
+
+    /// The state as of an instant, as known at a seq.
+    public func state(knownAt: UInt64? = nil, asOf: Int64? = nil) -> JSONObject {
+        Entity.fold(resolved(knownAt: knownAt, asOf: asOf), stream: stream)
+    }
+
+    static func fold(_ events: [EntityEvent], stream: String) -> JSONObject {
+        events.reduce(JSONObject()) { apply($1, to: $0, stream: stream) }
+    }
+}

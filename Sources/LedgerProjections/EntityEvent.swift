@@ -1,0 +1,62 @@
+import LedgerCore
+import LedgerValues
+
+/// One event as an entity's projection keeps it: enough to fold the entity again without
+/// reading the log (ordering, the correction rules, the data).
+public struct EntityEvent: Sendable, Equatable {
+    public var seq: UInt64
+    public var id: String
+    public var type: String
+    public var effective: String
+    /// `effective` on the time line (µs since the epoch), the fold order with `seq`.
+    public var instant: Int64
+    public var recorded: String
+    public var schemaVersion: Int
+    public var data: JSONObject
+
+    public init(_ event: Event) {
+        seq = event.seq
+        id = event.id
+        type = event.type
+        effective = event.effective
+        instant = EffectiveTime(event.effective)?.instant ?? 0
+        recorded = event.recorded
+        schemaVersion = event.schemaVersion
+        data = event.data
+    }
+
+    var isCorrection: Bool { type == "event.corrected" }
+    var isRetraction: Bool { type == "event.retracted" }
+    var isFix: Bool { isCorrection || isRetraction }
+
+    /// Whether this fix refers to `event`.
+    func targets(_ event: EntityEvent) -> Bool {
+        guard let target = data["target"] else { return false }
+        if let id = target["id"]?.stringValue { return id == event.id }
+        if let seq = target["seq"]?.integerValue { return UInt64(seq) == event.seq }
+        return false
+    }
+
+    public var json: JSONValue {
+        .object(JSONObject([
+            ("seq", .number(Double(seq))), ("id", .string(id)), ("type", .string(type)), ("effective", .string(effective)),
+            ("instant", .number(Double(instant))), ("recorded", .string(recorded)), ("schemaVersion", .number(Double(schemaVersion))),
+            ("data", .object(data)),
+        ]))
+    }
+
+    init?(json: JSONValue) {
+        guard let seq = json["seq"]?.integerValue, let id = json["id"]?.stringValue, let type = json["type"]?.stringValue,
+              let effective = json["effective"]?.stringValue, let instant = json["instant"]?.integerValue,
+              let recorded = json["recorded"]?.stringValue, let schemaVersion = json["schemaVersion"]?.integerValue,
+              let data = json["data"]?.objectValue else { return nil }
+        self.seq = UInt64(seq)
+        self.id = id
+        self.type = type
+        self.effective = effective
+        self.instant = instant
+        self.recorded = recorded
+        self.schemaVersion = Int(schemaVersion)
+        self.data = data
+    }
+}

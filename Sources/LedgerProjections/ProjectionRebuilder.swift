@@ -1,0 +1,191 @@
+import LMDB
+import LedgerCore
+import LedgerValues
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Rebuilds projections from the log into a fresh generation of tables and switches to it
+/// atomically. Readers keep using the old tables until the switch; appends made meanwhile keep
+/// the old tables current and are replayed into the new ones in the transaction that switches,
+/// so the result holds every event. Only one rebuild runs at a time per ledger (a lock file).
+public struct ProjectionRebuilder {
+    public struct Progress: Sendable {
+        public var projection: ProjectionName
+        public var done: Int
+        public var total: Int
+    }
+
+    public struct Report: Sendable {
+        public var projection: ProjectionName
+        public var events: Int
+        public var generation: Int
+        public var seconds: Double
+    }
+
+    public let ledger: Ledger
+    /// Called now and then with how far the rebuild has got.
+    public var onProgress: (Progress) -> Void = { _ in }
+
+    /// Streams handled in one read transaction, and events in one timeline chunk.
+    static let streamChunk = 512
+    static let eventChunk = 20_000
+
+    public init(_ ledger: Ledger) { self.ledger = ledger }
+
+    public func rebuild(_ names: [ProjectionName]) throws(LedgerError) -> [Report] {
+        guard !ledger.options.readOnly else { throw LedgerError(.readOnly, "the ledger is open read-only; rebuilding needs write access") }
+        let lock = try RebuildLock(ledger.path)
+        defer { lock.release() }
+        var reports: [Report] = []
+        for name in names { reports.append(try rebuild(name)) }
+        return reports
+    }
+
+    private func rebuild(_ name: ProjectionName) throws(LedgerError) -> Report {
+        let started = monotonicSeconds()
+        return try ledger.storage("cannot rebuild the \(name.rawValue) projection") {
+            let environment = ledger.environment
+            let (snapshot, old) = try environment.read { txn in (try ledger.readHead(txn).seq, try ProjectionTables.entry(txn, name)) }
+            let generation = (old?.generation ?? 0) + 1
+            // Fresh tables for the new generation (a crashed rebuild may have left some).
+            try environment.write { txn in
+                for table in ProjectionTables.tables(of: name, generation: generation) {
+                    if let leftover = try txn.openDatabase(named: table, create: false) { try txn.dropDatabase(leftover) }
+                    _ = try txn.openDatabase(named: table, create: true)
+                }
+            }
+            var contributions = ZoneContribution()
+            switch name {
+            case .state: try rebuildEntities(upTo: snapshot, generation: generation, contributions: &contributions)
+            case .timeline: try rebuildTimeline(upTo: snapshot, generation: generation)
+            }
+            // Catch up with appends made meanwhile, and switch, in one transaction.
+            let head = try environment.write { txn -> UInt64 in
+                let head = try ledger.readHead(txn).seq
+                var late: [Event] = []
+                for seq in stride(from: snapshot + 1, through: head, by: 1) {
+                    if let raw = try txn.get(ledger.databases.events, key: seq) { late.append(try EventRecord.decode(raw)) }
+                }
+                switch name {
+                case .state:
+                    if !late.isEmpty { try ZoneProjector.applyState(late, txn, generation: generation) }
+                    let years = try txn.openDatabase(named: ProjectionTables.years(generation), create: true)!
+                    try ZoneProjector.addToYears(contributions, txn, years)
+                case .timeline:
+                    if !late.isEmpty { try ZoneProjector.applyTimeline(late, txn, generation: generation) }
+                }
+                try ProjectionTables.setEntry(txn, name, ProjectionEntry(version: name.version, appliedSeq: head, generation: generation))
+                if let old {
+                    for table in ProjectionTables.tables(of: name, generation: old.generation) {
+                        if let stale = try txn.openDatabase(named: table, create: false) { try txn.dropDatabase(stale) }
+                    }
+                }
+                return head
+            }
+            onProgress(Progress(projection: name, done: Int(head), total: Int(head)))
+            return Report(projection: name, events: Int(head), generation: generation, seconds: monotonicSeconds() - started)
+        }
+    }
+
+    /// Folds every stream's events (up to `snapshot`) into the new entities table, a chunk
+    /// of streams at a time, and sums their contributions to the zone's figures.
+    private func rebuildEntities(upTo snapshot: UInt64, generation: Int, contributions: inout ZoneContribution) throws {
+        let environment = ledger.environment, db = ledger.databases
+        var after: [UInt8]? = nil
+        var done = 0
+        while true {
+            let chunk: [Entity] = try environment.read { txn in
+                try txn.withCursor(db.streams) { cursor in
+                    var entities: [Entity] = []
+                    var entry = try after.map { key in try (key + [0]).withUnsafeBytes { try cursor.seek(atLeast: $0) } } ?? cursor.first()
+                    while let current = entry, entities.count < ProjectionRebuilder.streamChunk {
+                        let stream = String(decoding: current.key, as: UTF8.self)
+                        entities.append(Entity(stream: stream, events: try streamEvents(txn, stream, upTo: snapshot)))
+                        entry = try cursor.next()
+                    }
+                    return entities
+                }
+            }
+            guard let last = chunk.last else { return }
+            try environment.write { txn in
+                let table = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
+                for entity in chunk where !entity.events.isEmpty {
+                    try ProjectionTables.putJSON(txn, table, key: entity.stream, entity.json)
+                }
+            }
+            for entity in chunk {
+                contributions.add(ZoneContribution(entity.state), sign: 1)
+                done += entity.events.count
+            }
+            onProgress(Progress(projection: .state, done: done, total: Int(snapshot)))
+            after = Array(last.stream.utf8)
+        }
+    }
+
+    private func streamEvents(_ txn: Transaction, _ stream: String, upTo snapshot: UInt64) throws -> [EntityEvent] {
+        var prefix = Array(stream.utf8)
+        prefix.append(0)
+        return try txn.withCursor(ledger.databases.streamEvents) { cursor in
+            var events: [EntityEvent] = []
+            var entry = try prefix.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+            while let current = entry, current.key.count == prefix.count + 8, current.key.starts(with: prefix) {
+                if let seq = UInt64(bigEndianBytes: current.value), seq <= snapshot,
+                   let raw = try txn.get(ledger.databases.events, key: seq) {
+                    events.append(EntityEvent(try EventRecord.decode(raw)))
+                }
+                entry = try cursor.next()
+            }
+            return events
+        }
+    }
+
+    private func rebuildTimeline(upTo snapshot: UInt64, generation: Int) throws {
+        let environment = ledger.environment
+        var next: UInt64 = 1
+        while next <= snapshot {
+            let end = min(snapshot, next + UInt64(ProjectionRebuilder.eventChunk) - 1)
+            let keys: [([UInt8], [UInt8])] = try environment.read { txn in
+                try (next...end).compactMap { seq in
+                    guard let raw = try txn.get(ledger.databases.events, key: seq) else { return nil }
+                    let event = try EventRecord.decode(raw)
+                    return (ProjectionTables.timelineKey(instant: EffectiveTime(event.effective)?.instant ?? 0, seq: seq), Array(event.stream.utf8))
+                }
+            }
+            try environment.write { txn in
+                let table = try txn.openDatabase(named: ProjectionTables.timeline(generation), create: true)!
+                for (key, stream) in keys.sorted(by: { $0.0.lexicographicallyPrecedes($1.0) }) {
+                    try key.withUnsafeBytes { k in try stream.withUnsafeBytes { try txn.put(table, key: k, value: $0) } }
+                }
+            }
+            onProgress(Progress(projection: .timeline, done: Int(end), total: Int(snapshot)))
+            next = end + 1
+        }
+    }
+}
+
+/// An exclusive lock on `rebuild.lock` in the ledger directory, released on exit even if the
+/// process dies.
+private struct RebuildLock {
+    let fd: Int32
+
+    init(_ directory: String) throws(LedgerError) {
+        fd = open(directory + "/rebuild.lock", O_CREAT | O_RDWR, 0o600)
+        guard fd >= 0 else { throw LedgerError(.storage, "cannot create the rebuild lock in '\(directory)'") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw LedgerError(.conflict, "another rebuild of this ledger is running; try again when it is done")
+        }
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}

@@ -1,0 +1,77 @@
+import LMDB
+import LedgerCore
+import LedgerValues
+
+/// Keeps the projections up to date inside each append's transaction. A projection that is
+/// stale (built by another version, or behind the log) is left alone: appends still succeed,
+/// and the projection answers again once rebuilt.
+public struct ZoneProjector: LedgerProjector {
+    public init() {}
+
+    public func apply(_ events: [Event], in txn: Transaction, ledger: Ledger) throws {
+        guard let first = events.first, let last = events.last else { return }
+        for name in ProjectionName.allCases {
+            var entry: ProjectionEntry
+            if let stored = try ProjectionTables.entry(txn, name) {
+                entry = stored
+            } else if first.seq == 1 {
+                // A new ledger: the projections start with it.
+                entry = ProjectionEntry(version: name.version, appliedSeq: 0, generation: 1)
+            } else {
+                continue  // never built for this ledger: 'rebuild' builds it
+            }
+            guard entry.version == name.version, entry.appliedSeq == first.seq - 1 else { continue }
+            switch name {
+            case .state: try ZoneProjector.applyState(events, txn, generation: entry.generation)
+            case .timeline: try ZoneProjector.applyTimeline(events, txn, generation: entry.generation)
+            }
+            entry.appliedSeq = last.seq
+            try ProjectionTables.setEntry(txn, name, entry)
+        }
+    }
+
+    /// Folds the events into their entities, and the change of each entity's contribution
+    /// into the zone's figures per year.
+    static func applyState(_ events: [Event], _ txn: Transaction, generation: Int) throws {
+        let entities = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
+        let years = try txn.openDatabase(named: ProjectionTables.years(generation), create: true)!
+        var byStream: [String: [EntityEvent]] = [:]
+        var order: [String] = []
+        for event in events {
+            if byStream[event.stream] == nil { order.append(event.stream) }
+            byStream[event.stream, default: []].append(EntityEvent(event))
+        }
+        var delta = ZoneContribution()
+        for stream in order {
+            var entity = try ProjectionTables.getJSON(txn, entities, key: stream).flatMap(Entity.init(json:)) ?? Entity(stream: stream)
+            delta.add(ZoneContribution(entity.state), sign: -1)
+            entity.add(byStream[stream]!)
+            delta.add(ZoneContribution(entity.state), sign: 1)
+            try ProjectionTables.putJSON(txn, entities, key: stream, entity.json)
+        }
+        try addToYears(delta, txn, years)
+    }
+
+    static func addToYears(_ delta: ZoneContribution, _ txn: Transaction, _ years: Database) throws {
+        for (year, changes) in delta.counters {
+            var counters = try ProjectionTables.getJSON(txn, years, key: year)?.objectValue ?? JSONObject()
+            for (counter, amount) in changes where amount != 0 {
+                let total = (counters[counter]?.numberValue ?? 0) + amount
+                counters[counter] = total == 0 ? nil : .number(total)
+            }
+            if counters.count == 0 {
+                _ = try Array(year.utf8).withUnsafeBytes { try txn.delete(years, key: $0) }
+            } else {
+                try ProjectionTables.putJSON(txn, years, key: year, .object(counters))
+            }
+        }
+    }
+
+    static func applyTimeline(_ events: [Event], _ txn: Transaction, generation: Int) throws {
+        let timeline = try txn.openDatabase(named: ProjectionTables.timeline(generation), create: true)!
+        for event in events {
+            let key = ProjectionTables.timelineKey(instant: EffectiveTime(event.effective)?.instant ?? 0, seq: event.seq)
+            try key.withUnsafeBytes { k in try Array(event.stream.utf8).withUnsafeBytes { try txn.put(timeline, key: k, value: $0) } }
+        }
+    }
+}
