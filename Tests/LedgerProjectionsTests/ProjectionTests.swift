@@ -1,0 +1,210 @@
+import LMDB
+import LedgerCore
+import LedgerValues
+import Testing
+@testable import LedgerProjections
+
+/// A small seeded generator, so a failing case can be replayed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Everything the projections answer, to compare two ledgers.
+struct Snapshot: Equatable {
+    var entities: [String: JSONObject] = [:]
+    var years: [String: [String: Double]] = [:]
+    var timeline: [String] = []
+
+    init(_ ledger: Ledger) throws {
+        let reader = ProjectionReader(ledger)
+        for kind in ["project", "road", "housing", "facility", "indicator", "target"] {
+            for entity in try reader.entities(kind: kind) { entities[entity.stream] = entity.state }
+        }
+        years = try reader.years()
+        // By (instant, stream): seqs differ between ledgers recorded in other orders.
+        timeline = try reader.timeline(from: .min, to: .max).map { "\($0.instant) \($0.stream)" }.sorted()
+    }
+}
+
+@Suite struct ProjectionTests {
+    let dir = TemporaryDirectory()
+
+    private func ledger(_ name: String) throws -> Ledger {
+        try Ledger.open(dir.path + "/" + name, options: .init(create: true, projectors: [ZoneProjector()]))
+    }
+
+    private static func data(_ text: String) -> JSONObject { try! JSONParser.parse(text).objectValue! }
+
+    /// Random events of the zone's kinds over a few entities, with effective dates in any
+    /// order; `distinctDates` gives every event its own day.
+    static func randomEvents(count: Int, seed: UInt64, distinctDates: Bool = false) -> [EventDraft] {
+        var random = SeededGenerator(state: seed)
+        var days = Array(0..<(count * 3)).shuffled(using: &random)
+        var drafts: [EventDraft] = []
+        for n in 0..<count {
+            let day = distinctDates ? days.removeLast() : Int.random(in: 0..<700, using: &random)
+            let effective = EffectiveTime(CalendarDate(daysSinceEpoch: 18_628 + day).description)  // from 2021-01-01
+            let entity = Int.random(in: 0..<4, using: &random)
+            let draft: EventDraft
+            switch Int.random(in: 0..<7, using: &random) {
+            case 0, 1:
+                let amount = Int.random(in: 1...30, using: &random) * 100_000_000
+                draft = EventDraft(id: "e\(n)", type: "project.signed", stream: "project/p\(entity)", effective: effective,
+                                   data: data(#"{"investor":{"zh":"投资\#(entity)"},"sector":"semiconductor","totalInvestmentCny":\#(amount),"origin":"JP"}"#))
+            case 2:
+                draft = EventDraft(id: "e\(n)", type: ["project.construction_started", "project.completed"][n % 2], stream: "project/p\(entity)",
+                                   effective: effective, data: JSONObject())
+            case 3:
+                draft = EventDraft(id: "e\(n)", type: "road.delivered", stream: "road/r\(entity)", effective: effective,
+                                   data: data(#"{"name":{"zh":"路\#(entity)"},"lengthM":\#(Int.random(in: 100...900, using: &random))}"#))
+            case 4:
+                draft = EventDraft(id: "e\(n)", type: "housing.batch_handed_over", stream: "housing/h\(entity)", effective: effective,
+                                   data: data(#"{"estate":{"zh":"安置房"},"units":\#(Int.random(in: 1...300, using: &random))}"#))
+            case 5:
+                draft = EventDraft(id: "e\(n)", type: "facility.opened", stream: "facility/f\(entity)", effective: effective,
+                                   data: data(#"{"name":{"zh":"学校"},"kind":"school","level":"middle"}"#))
+            default:
+                draft = EventDraft(id: "e\(n)", type: "indicator.reported", stream: "indicator/gdp", effective: effective,
+                                   data: data(#"{"metric":"gdp","period":"202\#(entity)","value":\#(Int.random(in: 1...20, using: &random)),"unit":"percent","basis":"yoy"}"#))
+            }
+            drafts.append(draft)
+        }
+        return drafts
+    }
+
+    /// Appends in random batch sizes.
+    private func appendInBatches(_ drafts: [EventDraft], to ledger: Ledger, seed: UInt64) throws {
+        var random = SeededGenerator(state: seed)
+        var rest = drafts[...]
+        while !rest.isEmpty {
+            let size = Int.random(in: 1...8, using: &random)
+            _ = try ledger.append(Array(rest.prefix(size)))
+            rest = rest.dropFirst(size)
+        }
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
+    func incrementalStateEqualsARebuild(seed: UInt64) throws {
+        let ledger = try ledger("l\(seed)")
+        try appendInBatches(Self.randomEvents(count: 60, seed: seed), to: ledger, seed: seed)
+        let incremental = try Snapshot(ledger)
+        #expect(!incremental.entities.isEmpty)
+        _ = try ProjectionRebuilder(ledger).rebuild(ProjectionName.allCases)
+        #expect(try Snapshot(ledger) == incremental)
+        #expect(try ProjectionReader(ledger).statuses().allSatisfy { !$0.isStale })
+    }
+
+    @Test(arguments: [11, 12, 13, 14] as [UInt64])
+    func recordingOrderDoesNotChangeTheState(seed: UInt64) throws {
+        let drafts = Self.randomEvents(count: 50, seed: seed, distinctDates: true)
+        var random = SeededGenerator(state: seed)
+        let inOrder = try ledger("ordered"), shuffled = try ledger("shuffled")
+        try appendInBatches(drafts.sorted { $0.effective!.instant < $1.effective!.instant }, to: inOrder, seed: seed)
+        try appendInBatches(drafts.shuffled(using: &random), to: shuffled, seed: seed + 1)
+        #expect(try Snapshot(inOrder) == Snapshot(shuffled))
+    }
+
+    @Test func yearFiguresCountProjectsByAmountSectorAndOrigin() throws {
+        let ledger = try ledger("years")
+        _ = try ledger.append([
+            EventDraft(id: "a", type: "project.signed", stream: "project/a", effective: EffectiveTime("2021-03-01"),
+                       data: Self.data(#"{"investor":{"zh":"甲"},"sector":"semiconductor","totalInvestmentCny":1200000000,"origin":"JP"}"#)),
+            EventDraft(id: "b", type: "project.signed", stream: "project/b", effective: EffectiveTime("2021-04-01"),
+                       data: Self.data(#"{"investor":{"zh":"乙"},"sector":"aerospace","totalInvestmentCny":150000000,"origin":"CN"}"#)),
+            EventDraft(id: "c", type: "project.signed", stream: "project/c", effective: EffectiveTime("2022-01-14"),
+                       data: Self.data(#"{"investor":{"zh":"丙"},"sector":"smart_mobility","headquarters":true}"#)),
+        ])
+        let years = try ProjectionReader(ledger).years()
+        #expect(years["2021"]?["projectsSigned"] == 2)
+        #expect(years["2021"]?["investmentCny"] == 1_350_000_000)
+        #expect(years["2021"]?["projectsAtLeast100mCny"] == 2)
+        #expect(years["2021"]?["projectsAtLeast1bnCny"] == 1)
+        #expect(years["2021"]?["bySector.semiconductor"] == 1 && years["2021"]?["byOrigin.CN"] == 1)
+        #expect(years["2022"]?["projectsSigned"] == 1 && years["2022"]?["headquartersProjects"] == 1)
+    }
+
+    @Test func correctionsAndRetractionsApplyWhereTheirTargetSits() throws {
+        let ledger = try ledger("fixes")
+        _ = try ledger.append([
+            EventDraft(id: "road", type: "road.delivered", stream: "road/x", effective: EffectiveTime("2021-10-15"),
+                       data: Self.data(#"{"name":{"zh":"徐家观路"},"lengthM":100}"#)),
+            EventDraft(id: "sign", type: "project.signed", stream: "project/m", effective: EffectiveTime("2021-06-01"),
+                       data: Self.data(#"{"investor":{"zh":"美德乐"},"sector":"medical_devices","totalInvestmentCny":500000000}"#)),
+        ])
+        let reader = ProjectionReader(ledger)
+        // A correction recorded now, effective whenever: it changes the 2021 delivery.
+        _ = try ledger.append([EventDraft(type: "event.corrected", stream: "road/x", effective: EffectiveTime("2022-03-01"),
+                                          data: Self.data(#"{"target":{"id":"road"},"data":{"name":{"zh":"徐家观路"},"lengthM":250},"reason":"re-measured"}"#))])
+        #expect(try reader.entity("road/x")?.state["lengthM"] == .number(250))
+        #expect(try reader.years()["2021"]?["roadLengthDeliveredM"] == 250)
+        // A correction that moves the signing's amount, then a retraction that removes it.
+        _ = try ledger.append([EventDraft(type: "event.corrected", stream: "project/m",
+                                          data: Self.data(#"{"target":{"seq":2},"data":{"investor":{"zh":"美德乐"},"sector":"medical_devices","totalInvestmentCny":50000000},"reason":"typo"}"#))])
+        #expect(try reader.years()["2021"]?["investmentCny"] == 50_000_000)
+        _ = try ledger.append([EventDraft(type: "event.retracted", stream: "project/m", data: Self.data(#"{"target":{"id":"sign"},"reason":"never signed"}"#))])
+        #expect(try reader.years()["2021"]?["projectsSigned"] == nil)
+        #expect(try reader.entity("project/m")?.state["status"] == nil)
+        // The history shows the original event with its corrected data, and the retraction
+        // leaves the project without counting events.
+        #expect(try reader.entity("road/x")?.history().map { $0.event.data["lengthM"] } == [.number(250)])
+        #expect(try reader.entity("project/m")?.history().isEmpty == true)
+        // Known before the fixes, the same entities looked as first recorded.
+        let road = try #require(try reader.entity("road/x"))
+        #expect(road.state(knownAt: 2)["lengthM"] == .number(100))
+        // And a rebuild agrees with what was maintained incrementally.
+        let incremental = try Snapshot(ledger)
+        _ = try ProjectionRebuilder(ledger).rebuild(ProjectionName.allCases)
+        #expect(try Snapshot(ledger) == incremental)
+    }
+
+    @Test func aLateArrivalFoldsAsIfRecordedInOrder() throws {
+        let ledger = try ledger("late")
+        let signed = EventDraft(id: "s", type: "project.signed", stream: "project/p", effective: EffectiveTime("2021-01-10"),
+                                data: Self.data(#"{"investor":{"zh":"甲"},"sector":"other"}"#))
+        let started = EventDraft(id: "b", type: "project.construction_started", stream: "project/p", effective: EffectiveTime("2021-05-01"))
+        let completed = EventDraft(id: "c", type: "project.completed", stream: "project/p", effective: EffectiveTime("2021-12-01"))
+        _ = try ledger.append([signed, completed])
+        _ = try ledger.append([started])  // recorded last, happened in between
+        let state = try #require(try ProjectionReader(ledger).entity("project/p")).state
+        #expect(state["status"] == .string("completed"))
+        #expect(state["constructionStarted"] == .string("2021-05-01"))
+    }
+
+    @Test func aProjectionBuiltByAnotherVersionIsStaleUntilRebuilt() throws {
+        let ledger = try ledger("stale")
+        _ = try ledger.append(Self.randomEvents(count: 10, seed: 99))
+        // Pretend an older program built the state projection.
+        try ledger.environment.write { txn in
+            var entry = try #require(try ProjectionTables.entry(txn, .state))
+            entry.version = ProjectionName.state.version + 1
+            try ProjectionTables.setEntry(txn, .state, entry)
+        }
+        let reader = ProjectionReader(ledger)
+        #expect(try reader.statuses().first { $0.name == .state }?.isStale == true)
+        #expect { try reader.years() } throws: { ($0 as? LedgerError)?.kind == .stale }
+        // Appends still succeed, and leave the stale projection alone.
+        _ = try ledger.append(Self.randomEvents(count: 3, seed: 100).map { var d = $0; d.id = nil; return d })
+        #expect(try reader.statuses().first { $0.name == .timeline }?.isStale == false)
+        _ = try ProjectionRebuilder(ledger).rebuild([.state])
+        #expect(try reader.statuses().allSatisfy { !$0.isStale })
+        #expect(try !reader.years().isEmpty)
+    }
+
+    @Test func aLedgerWithoutProjectionsGetsThemFromARebuild() throws {
+        let plain = try Ledger.open(dir.path + "/plain", options: .init(create: true))
+        _ = try plain.append(Self.randomEvents(count: 20, seed: 5))
+        #expect(try ProjectionReader(plain).statuses().allSatisfy(\.isStale))
+        let reports = try ProjectionRebuilder(plain).rebuild(ProjectionName.allCases)
+        #expect(reports.map(\.events) == [20, 20])
+        let reference = try ledger("reference")
+        _ = try reference.append(Self.randomEvents(count: 20, seed: 5))
+        #expect(try Snapshot(plain) == Snapshot(reference))
+    }
+}
