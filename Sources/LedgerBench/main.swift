@@ -1,4 +1,5 @@
 @_spi(Benchmark) import LedgerCore
+import LedgerProjections
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,7 +33,7 @@ let input = generator.ndjson(count: events, streams: max(1, events / 50))
 print("civic-ledger bench: \(events) events (\(input.count / 1_048_576) MiB of NDJSON), \(runs) runs, medians")
 
 var prepareTimes: [Double] = [], appendTimes: [Double] = [], verifyTimes: [Double] = []
-var unvalidatedTimes: [Double] = []
+var unvalidatedTimes: [Double] = [], projectedTimes: [Double] = [], rebuildTimes: [Double] = []
 var ledgerPath = ""
 for run in 0..<runs {
     ledgerPath = freshDirectory(directory, "ledger-\(run)")
@@ -48,6 +49,13 @@ for run in 0..<runs {
     unvalidatedTimes.append(try measure {
         _ = try input.withUnsafeBufferPointer { try EventBatch.prepare($0, validation: .skipped) }
     })
+    // The same append with the projections maintained in its transaction, then a rebuild.
+    let projected = try Ledger.open(freshDirectory(directory, "projected-\(run)"), options: .init(create: true, projectors: [ZoneProjector()]))
+    projectedTimes.append(try measure {
+        let events = try input.withUnsafeBufferPointer { try EventBatch.prepare($0) }
+        _ = try projected.append(prepared: events)
+    })
+    rebuildTimes.append(try measure { _ = try ProjectionRebuilder(projected).rebuild(ProjectionName.allCases) })
     verifyTimes.append(try measure {
         let intact = try ledger.verify().isIntact
         precondition(intact)
@@ -85,6 +93,10 @@ row("  raw LMDB: records + the 3 indexes", rawIndexed)
 row("  SQLite WAL: same rows, 2 indexes", sqlite)
 print("  ledger / SQLite: \(format3(sqlite / append))×   ledger / raw LMDB records: \(Int((raw / append * 100).rounded()))%   ledger / raw LMDB with indexes: \(Int((rawIndexed / append * 100).rounded()))%")
 let verify = median(verifyTimes), hash = median(hashTimes)
+print("\nprojections (state and timeline)")
+row("  append with projections maintained", median(projectedTimes))
+print("  appends keep \(Int((append / median(projectedTimes) * 100).rounded()))% of their throughput without projections")
+row("  rebuild of both from the log", median(rebuildTimes))
 print("\nverify (chain + indexes)")
 row("  ledger verify", verify)
 row("  plain SHA-256 of the same bytes", hash)

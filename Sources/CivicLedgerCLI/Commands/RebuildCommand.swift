@@ -59,16 +59,22 @@ struct RebuildCommand: ParsableCommand {
     }
 }
 
-/// A one-line progress bar on standard error: percent, events/s and time left.
+/// A one-line progress bar on standard error per projection: percent, events/s, time left.
 final class ProgressBar {
-    private let started = monotonicNow()
+    private var projection: ProjectionName?
+    private var started = 0.0
     private var lastDrawn = 0.0
 
     func show(_ progress: ProjectionRebuilder.Progress) {
         let now = monotonicNow()
+        if progress.projection != projection {
+            projection = progress.projection
+            started = now
+            lastDrawn = 0
+        }
         let finished = progress.done >= progress.total
-        guard finished || now - lastDrawn >= 0.1 else { return }
-        lastDrawn = now
+        guard lastDrawn >= 0, finished || now - lastDrawn >= 0.1 else { return }
+        lastDrawn = finished ? -1 : now  // -1: drawn complete, stay quiet
         let fraction = progress.total > 0 ? Double(progress.done) / Double(progress.total) : 1
         let filled = Int(fraction * 30)
         let rate = Double(progress.done) / max(now - started, 0.001)
