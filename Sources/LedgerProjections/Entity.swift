@@ -21,36 +21,9 @@ public struct Entity: Sendable, Equatable {
         state = Entity.fold(resolved(), stream: stream)
     }
 
-    /// Rebuilds an entity from its stored form without folding again.
-    init(stream: String, events: [EntityEvent], state: JSONObject) {
-        self.stream = stream
-        self.events = events
-        self.state = state
-    }
-
     public var kind: String { String(stream.prefix { $0 != "/" }) }
 
     static func foldOrder(_ a: EntityEvent, _ b: EntityEvent) -> Bool { (a.instant, a.seq) < (b.instant, b.seq) }
-
-    /// Adds events (appended now, or arriving late) and folds the state again.
-    public mutating func add(_ new: [EntityEvent]) {
-        let lastKey = events.last.map { ($0.instant, $0.seq) }
-        let inOrder = new.allSatisfy { event in
-            !event.isFix && (lastKey.map { last in (event.instant, event.seq) > last } ?? true)
-        }
-        events.append(contentsOf: new)
-        if inOrder && !new.contains(where: \.isFix) && Entity.isSorted(events) && !events.contains(where: \.isFix) {
-            // The common case: later events of an entity with no fixes apply on top.
-            for event in new { state = Entity.apply(event, to: state, stream: stream) }
-        } else {
-            events.sort(by: Entity.foldOrder)
-            state = Entity.fold(resolved(), stream: stream)
-        }
-    }
-
-    private static func isSorted(_ events: [EntityEvent]) -> Bool {
-        zip(events, events.dropFirst()).allSatisfy { foldOrder($0, $1) }
-    }
 
     /// The original events that count, in fold order, with the data their latest fix gives
     /// them. `knownAt` keeps only events recorded up to that seq; `asOf` only originals

@@ -54,30 +54,37 @@ public struct ProjectionReader: Sendable {
         }
     }
 
-    /// One entity by stream.
-    public func entity(_ stream: String) throws(LedgerError) -> Entity? {
+    /// One entity's current state, by stream.
+    public func state(of stream: String) throws(LedgerError) -> JSONObject? {
         try reading(.state) { txn, generation in
             guard let table = try txn.openDatabase(named: ProjectionTables.entities(generation), create: false) else { return nil }
-            return try ProjectionTables.getJSON(txn, table, key: stream).flatMap(Entity.init(json:))
+            return try ProjectionTables.getJSON(txn, table, key: stream).flatMap(StoredEntity.init(json:))?.state
         }
     }
 
-    /// The entities whose stream starts with `kind/`, in stream order.
-    public func entities(kind: String) throws(LedgerError) -> [Entity] {
+    /// The current states of the entities whose stream starts with `kind/`, in stream order.
+    public func states(kind: String) throws(LedgerError) -> [(stream: String, state: JSONObject)] {
         try reading(.state) { txn, generation in
             guard let table = try txn.openDatabase(named: ProjectionTables.entities(generation), create: false) else { return [] }
             let prefix = Array((kind + "/").utf8)
             return try txn.withCursor(table) { cursor in
-                var found: [Entity] = []
+                var found: [(String, JSONObject)] = []
                 var entry = try prefix.withUnsafeBytes { try cursor.seek(atLeast: $0) }
                 while let current = entry, current.key.starts(with: prefix) {
-                    if let entity = Entity(json: try ProjectionTables.parse(current.value)) {
-                        found.append(entity)
-                    }
+                    if let stored = StoredEntity(json: try ProjectionTables.parse(current.value)) { found.append((stored.stream, stored.state)) }
                     entry = try cursor.next()
                 }
                 return found
             }
+        }
+    }
+
+    /// An entity with all its events, folded from the log (its stream index): the history
+    /// view. Nil when the stream has no events.
+    public func entity(_ stream: String) throws(LedgerError) -> Entity? {
+        try ledger.storage("cannot read stream '\(stream)'") {
+            let events = try ledger.environment.read { txn in try ledger.streamEvents(txn, stream) }
+            return events.isEmpty ? nil : Entity(stream: stream, events: events)
         }
     }
 

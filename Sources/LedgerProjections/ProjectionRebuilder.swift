@@ -1,3 +1,4 @@
+import Dispatch
 import LMDB
 import LedgerCore
 import LedgerValues
@@ -69,7 +70,7 @@ public struct ProjectionRebuilder {
                 }
                 switch name {
                 case .state:
-                    if !late.isEmpty { try ZoneProjector.applyState(late, txn, generation: generation) }
+                    if !late.isEmpty { try ZoneProjector.applyState(late, txn, generation: generation, ledger: ledger) }
                     let years = try txn.openDatabase(named: ProjectionTables.years(generation), create: true)!
                     try ZoneProjector.addToYears(contributions, txn, years)
                 case .timeline:
@@ -95,23 +96,25 @@ public struct ProjectionRebuilder {
         var after: [UInt8]? = nil
         var done = 0
         while true {
-            let chunk: [Entity] = try environment.read { txn in
+            // The chunk's streams, then their events folded on all cores, each core in its
+            // own read transaction; the writes come after, in one write transaction.
+            let streams: [String] = try environment.read { txn in
                 try txn.withCursor(db.streams) { cursor in
-                    var entities: [Entity] = []
+                    var names: [String] = []
                     var entry = try after.map { key in try (key + [0]).withUnsafeBytes { try cursor.seek(atLeast: $0) } } ?? cursor.first()
-                    while let current = entry, entities.count < ProjectionRebuilder.streamChunk {
-                        let stream = String(decoding: current.key, as: UTF8.self)
-                        entities.append(Entity(stream: stream, events: try streamEvents(txn, stream, upTo: snapshot)))
+                    while let current = entry, names.count < ProjectionRebuilder.streamChunk {
+                        names.append(String(decoding: current.key, as: UTF8.self))
                         entry = try cursor.next()
                     }
-                    return entities
+                    return names
                 }
             }
+            let chunk = try foldInParallel(streams, upTo: snapshot)
             guard let last = chunk.last else { return }
             try environment.write { txn in
                 let table = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
                 for entity in chunk where !entity.events.isEmpty {
-                    try ProjectionTables.putJSON(txn, table, key: entity.stream, entity.json)
+                    try ProjectionTables.putJSON(txn, table, key: entity.stream, StoredEntity(entity).json)
                 }
             }
             for entity in chunk {
@@ -123,21 +126,23 @@ public struct ProjectionRebuilder {
         }
     }
 
-    private func streamEvents(_ txn: Transaction, _ stream: String, upTo snapshot: UInt64) throws -> [EntityEvent] {
-        var prefix = Array(stream.utf8)
-        prefix.append(0)
-        return try txn.withCursor(ledger.databases.streamEvents) { cursor in
-            var events: [EntityEvent] = []
-            var entry = try prefix.withUnsafeBytes { try cursor.seek(atLeast: $0) }
-            while let current = entry, current.key.count == prefix.count + 8, current.key.starts(with: prefix) {
-                if let seq = UInt64(bigEndianBytes: current.value), seq <= snapshot,
-                   let raw = try txn.get(ledger.databases.events, key: seq) {
-                    events.append(EntityEvent(try EventRecord.decode(raw)))
+    private func foldInParallel(_ streams: [String], upTo snapshot: UInt64) throws -> [Entity] {
+        let workers = min(2, max(1, streams.count))
+        let share = (streams.count + workers - 1) / workers
+        var results = [Result<[Entity], any Error>](repeating: .success([]), count: workers)
+        let ledger = self.ledger
+        results.withUnsafeMutableBufferPointer { slots in
+            let slots = UnsafeSendable(slots)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let mine = streams[min(worker * share, streams.count)..<min((worker + 1) * share, streams.count)]
+                slots.value[worker] = Result {
+                    try ledger.environment.read { txn in
+                        try mine.map { Entity(stream: $0, events: try ledger.streamEvents(txn, $0, below: snapshot + 1)) }
+                    }
                 }
-                entry = try cursor.next()
             }
-            return events
         }
+        return try results.flatMap { try $0.get() }
     }
 
     private func rebuildTimeline(upTo snapshot: UInt64, generation: Int) throws {
@@ -148,8 +153,10 @@ public struct ProjectionRebuilder {
             let keys: [([UInt8], [UInt8])] = try environment.read { txn in
                 try (next...end).compactMap { seq in
                     guard let raw = try txn.get(ledger.databases.events, key: seq) else { return nil }
-                    let event = try EventRecord.decode(raw)
-                    return (ProjectionTables.timelineKey(instant: EffectiveTime(event.effective)?.instant ?? 0, seq: seq), Array(event.stream.utf8))
+                    // The forward scanner reads canonical records without building their data.
+                    let (effective, stream) = try EventRecord.scanCanonical(raw).map { ($0.effective, $0.stream) }
+                        ?? { let event = try EventRecord.decode(raw); return (event.effective, event.stream) }()
+                    return (ProjectionTables.timelineKey(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq), Array(stream.utf8))
                 }
             }
             try environment.write { txn in
@@ -188,4 +195,10 @@ func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+/// Lets a buffer be handed to `concurrentPerform`, whose iterations write disjoint slots.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -105,17 +105,47 @@ enum ProjectionTables {
     }
 }
 
-extension Entity {
-    /// The stored form: the events and the state they fold to.
+/// What the state projection stores per entity: its current state, and enough to tell
+/// whether the next events can simply apply on top (they come later in time and nothing was
+/// fixed) or the entity must be folded again from its events in the log.
+struct StoredEntity: Sendable, Equatable {
+    var stream: String
+    var state: JSONObject
+    /// The fold position of the last event applied: (effective instant, seq).
+    var lastInstant: Int64
+    var lastSeq: UInt64
+    /// Whether a correction or retraction names one of its events.
+    var hasFixes: Bool
+
+    init(stream: String, state: JSONObject, lastInstant: Int64, lastSeq: UInt64, hasFixes: Bool) {
+        self.stream = stream
+        self.state = state
+        self.lastInstant = lastInstant
+        self.lastSeq = lastSeq
+        self.hasFixes = hasFixes
+    }
+
+    init(_ entity: Entity) {
+        stream = entity.stream
+        state = entity.state
+        lastInstant = entity.events.last?.instant ?? .min
+        lastSeq = entity.events.last?.seq ?? 0
+        hasFixes = entity.events.contains(where: \.isFix)
+    }
+
     var json: JSONValue {
-        .object(JSONObject([("stream", .string(stream)), ("events", .array(events.map(\.json))), ("state", .object(state))]))
+        .object(JSONObject([("stream", .string(stream)), ("state", .object(state)), ("lastInstant", .number(Double(lastInstant))),
+                            ("lastSeq", .number(Double(lastSeq))), ("hasFixes", .bool(hasFixes))]))
     }
 
     init?(json: JSONValue) {
-        guard let stream = json["stream"]?.stringValue, let list = json["events"]?.arrayValue,
-              let state = json["state"]?.objectValue else { return nil }
-        let events = list.compactMap(EntityEvent.init(json:))
-        guard events.count == list.count else { return nil }
-        self.init(stream: stream, events: events, state: state)
+        guard let stream = json["stream"]?.stringValue, let state = json["state"]?.objectValue,
+              let lastInstant = json["lastInstant"]?.integerValue, let lastSeq = json["lastSeq"]?.integerValue,
+              case .bool(let hasFixes)? = json["hasFixes"] else { return nil }
+        self.stream = stream
+        self.state = state
+        self.lastInstant = lastInstant
+        self.lastSeq = UInt64(lastSeq)
+        self.hasFixes = hasFixes
     }
 }

@@ -22,7 +22,7 @@ public struct ZoneProjector: LedgerProjector {
             }
             guard entry.version == name.version, entry.appliedSeq == first.seq - 1 else { continue }
             switch name {
-            case .state: try ZoneProjector.applyState(events, txn, generation: entry.generation)
+            case .state: try ZoneProjector.applyState(events, txn, generation: entry.generation, ledger: ledger)
             case .timeline: try ZoneProjector.applyTimeline(events, txn, generation: entry.generation)
             }
             entry.appliedSeq = last.seq
@@ -31,8 +31,10 @@ public struct ZoneProjector: LedgerProjector {
     }
 
     /// Folds the events into their entities, and the change of each entity's contribution
-    /// into the zone's figures per year.
-    static func applyState(_ events: [Event], _ txn: Transaction, generation: Int) throws {
+    /// into the zone's figures per year. Events that come later in time than everything an
+    /// entity holds (the usual case) apply on top of its state; an event arriving late, or a
+    /// correction or retraction, makes the entity fold again from its events in the log.
+    static func applyState(_ events: [Event], _ txn: Transaction, generation: Int, ledger: Ledger) throws {
         let entities = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
         let years = try txn.openDatabase(named: ProjectionTables.years(generation), create: true)!
         var byStream: [String: [EntityEvent]] = [:]
@@ -43,13 +45,32 @@ public struct ZoneProjector: LedgerProjector {
         }
         var delta = ZoneContribution()
         for stream in order {
-            var entity = try ProjectionTables.getJSON(txn, entities, key: stream).flatMap(Entity.init(json:)) ?? Entity(stream: stream)
-            delta.add(ZoneContribution(entity.state), sign: -1)
-            entity.add(byStream[stream]!)
-            delta.add(ZoneContribution(entity.state), sign: 1)
-            try ProjectionTables.putJSON(txn, entities, key: stream, entity.json)
+            let new = byStream[stream]!
+            let stored = try ProjectionTables.getJSON(txn, entities, key: stream).flatMap(StoredEntity.init(json:))
+            let updated: StoredEntity
+            if let stored, !stored.hasFixes, appliesOnTop(new, after: (stored.lastInstant, stored.lastSeq)) {
+                var state = stored.state
+                for event in new { state = Entity.apply(event, to: state, stream: stream) }
+                updated = StoredEntity(stream: stream, state: state, lastInstant: new.last!.instant, lastSeq: new.last!.seq, hasFixes: false)
+            } else {
+                let earlier = stored == nil ? [] : try ledger.streamEvents(txn, stream, below: new[0].seq)
+                updated = StoredEntity(Entity(stream: stream, events: earlier + new))
+            }
+            delta.add(ZoneContribution(stored?.state ?? JSONObject()), sign: -1)
+            delta.add(ZoneContribution(updated.state), sign: 1)
+            try ProjectionTables.putJSON(txn, entities, key: stream, updated.json)
         }
         try addToYears(delta, txn, years)
+    }
+
+    /// Whether `events` are originals in fold order, all after `position`.
+    static func appliesOnTop(_ events: [EntityEvent], after position: (Int64, UInt64)) -> Bool {
+        var last = position
+        for event in events {
+            guard !event.isFix, (event.instant, event.seq) > last else { return false }
+            last = (event.instant, event.seq)
+        }
+        return true
     }
 
     static func addToYears(_ delta: ZoneContribution, _ txn: Transaction, _ years: Database) throws {

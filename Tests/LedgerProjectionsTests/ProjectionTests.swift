@@ -25,7 +25,7 @@ struct Snapshot: Equatable {
     init(_ ledger: Ledger) throws {
         let reader = ProjectionReader(ledger)
         for kind in ["project", "road", "housing", "facility", "indicator", "target"] {
-            for entity in try reader.entities(kind: kind) { entities[entity.stream] = entity.state }
+            for (stream, state) in try reader.states(kind: kind) { entities[stream] = state }
         }
         years = try reader.years()
         // By (instant, stream): seqs differ between ledgers recorded in other orders.
@@ -142,7 +142,7 @@ struct Snapshot: Equatable {
         // A correction recorded now, effective whenever: it changes the 2021 delivery.
         _ = try ledger.append([EventDraft(type: "event.corrected", stream: "road/x", effective: EffectiveTime("2022-03-01"),
                                           data: Self.data(#"{"target":{"id":"road"},"data":{"name":{"zh":"徐家观路"},"lengthM":250},"reason":"re-measured"}"#))])
-        #expect(try reader.entity("road/x")?.state["lengthM"] == .number(250))
+        #expect(try reader.state(of: "road/x")?["lengthM"] == .number(250))
         #expect(try reader.years()["2021"]?["roadLengthDeliveredM"] == 250)
         // A correction that moves the signing's amount, then a retraction that removes it.
         _ = try ledger.append([EventDraft(type: "event.corrected", stream: "project/m",
@@ -150,7 +150,7 @@ struct Snapshot: Equatable {
         #expect(try reader.years()["2021"]?["investmentCny"] == 50_000_000)
         _ = try ledger.append([EventDraft(type: "event.retracted", stream: "project/m", data: Self.data(#"{"target":{"id":"sign"},"reason":"never signed"}"#))])
         #expect(try reader.years()["2021"]?["projectsSigned"] == nil)
-        #expect(try reader.entity("project/m")?.state["status"] == nil)
+        #expect(try reader.state(of: "project/m")?["status"] == nil)
         // The history shows the original event with its corrected data, and the retraction
         // leaves the project without counting events.
         #expect(try reader.entity("road/x")?.history().map { $0.event.data["lengthM"] } == [.number(250)])
@@ -172,7 +172,7 @@ struct Snapshot: Equatable {
         let completed = EventDraft(id: "c", type: "project.completed", stream: "project/p", effective: EffectiveTime("2021-12-01"))
         _ = try ledger.append([signed, completed])
         _ = try ledger.append([started])  // recorded last, happened in between
-        let state = try #require(try ProjectionReader(ledger).entity("project/p")).state
+        let state = try #require(try ProjectionReader(ledger).state(of: "project/p"))
         #expect(state["status"] == .string("completed"))
         #expect(state["constructionStarted"] == .string("2021-05-01"))
     }

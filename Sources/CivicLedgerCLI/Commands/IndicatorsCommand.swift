@@ -45,15 +45,15 @@ struct IndicatorsCommand: ParsableCommand {
     static func rows(_ reader: ProjectionReader) throws -> [Row] {
         var rows: [String: Row] = [:]
         func key(_ metric: String, _ period: String) -> String { metric + "\u{0}" + period }
-        for target in try reader.entities(kind: "target") {
-            guard let metric = target.state["metric"]?.stringValue else { continue }
-            for (period, value) in target.state["targets"]?.objectValue?.members ?? [] {
+        for (_, state) in try reader.states(kind: "target") {
+            guard let metric = state["metric"]?.stringValue else { continue }
+            for (period, value) in state["targets"]?.objectValue?.members ?? [] {
                 rows[key(metric, period), default: Row(metric: metric, period: period)].target = value.objectValue
             }
         }
-        for indicator in try reader.entities(kind: "indicator") {
-            guard let metric = indicator.state["metric"]?.stringValue else { continue }
-            for (period, value) in indicator.state["values"]?.objectValue?.members ?? [] {
+        for (_, state) in try reader.states(kind: "indicator") {
+            guard let metric = state["metric"]?.stringValue else { continue }
+            for (period, value) in state["values"]?.objectValue?.members ?? [] {
                 rows[key(metric, period), default: Row(metric: metric, period: period)].actual = value.objectValue
             }
         }

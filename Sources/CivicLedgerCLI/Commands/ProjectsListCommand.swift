@@ -17,7 +17,7 @@ struct ProjectsListCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let ledger = try projectionOptions.open(ledgerOptions)
-            let projects = try projectionOptions.reader(ledger).entities(kind: "project")
+            let projects = try projectionOptions.reader(ledger).states(kind: "project")
                 .filter { status == nil || $0.state["status"]?.stringValue == status }
             let out = Output.standardOutput
             if projectionOptions.json {

@@ -18,14 +18,15 @@ struct ProjectsShowCommand: ParsableCommand {
         try reportingErrors {
             let ledger = try projectionOptions.open(ledgerOptions)
             let stream = project.hasPrefix("project/") ? project : "project/" + project
-            guard let entity = try projectionOptions.reader(ledger).entity(stream) else {
+            let reader = try projectionOptions.reader(ledger)
+            guard let state = try reader.state(of: stream), let entity = try reader.entity(stream) else {
                 throw LedgerError(.notFound, "no project '\(stream)' ('civic-ledger projects' lists them)")
             }
             let out = Output.standardOutput
             if projectionOptions.json {
-                out.jsonLine(.object(JSONObject([("state", .object(entity.state)), ("events", .array(entity.events.map(\.json)))])))
+                out.jsonLine(.object(JSONObject([("state", .object(state)), ("events", .array(entity.events.map(\.json)))])))
             } else {
-                out.line(JSONValue.object(entity.state).prettyPrinted())
+                out.line(JSONValue.object(state).prettyPrinted())
                 out.line("")
                 for event in entity.events { out.line(HistoryCommand.describe(event)) }
             }

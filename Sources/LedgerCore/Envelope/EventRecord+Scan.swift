@@ -3,27 +3,28 @@ import LedgerValues
 extension EventRecord {
     /// The envelope fields `verify` checks, read straight from a canonical body without
     /// building strings for what it only compares (`prev`, `recorded`) or `data` at all.
-    struct ScannedHeader {
-        var seq: UInt64 = 0
-        var version: UInt64 = 0
-        var id = ""
-        var stream = ""
-        var prev = ChainHash.genesis
+    package struct ScannedHeader {
+        package var seq: UInt64 = 0
+        package var version: UInt64 = 0
+        package var id = ""
+        package var stream = ""
+        package var effective = ""
+        package var prev = ChainHash.genesis
         /// The recorded time's 27 bytes, zero-padded: compared as bytes, which is time order
         /// for the fixed form.
-        var recorded = SIMD32<UInt8>()
+        package var recorded = SIMD32<UInt8>()
     }
 
     /// Reads a body laid out exactly as a correct writer lays it out (FORMAT.md §4 and §5:
     /// members in canonical order, ids and streams without escapes). Returns nil for anything
     /// else, and the caller falls back to `header(_:)`, which reads any JSON.
-    static func scanCanonical(_ raw: UnsafeRawBufferPointer) -> ScannedHeader? {
+    package static func scanCanonical(_ raw: UnsafeRawBufferPointer) -> ScannedHeader? {
         guard raw.count > hashSize else { return nil }
         var scanner = CanonicalScanner(bytes: UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[hashSize...]))
         var header = ScannedHeader()
         guard scanner.take("{") else { return nil }
         if scanner.take("\"actor\":") { guard scanner.skipString(), scanner.take(",") else { return nil } }
-        guard scanner.take("\"data\":"), scanner.skipValue(), scanner.take(",\"effective\":"), scanner.skipString(),
+        guard scanner.take("\"data\":"), scanner.skipValue(), scanner.take(",\"effective\":"), let effective = scanner.plainString(),
               scanner.take(",\"id\":"), let id = scanner.plainString(),
               scanner.take(",\"prev\":\""), let prev = scanner.hash(),
               scanner.take("\",\"recorded\":\""), let recorded = scanner.recorded(),
@@ -38,6 +39,7 @@ extension EventRecord {
         header.version = version
         header.id = id
         header.stream = stream
+        header.effective = effective
         header.prev = prev
         header.recorded = recorded
         return header

@@ -134,7 +134,7 @@ extension Ledger {
                         return .init(seq: seq, message: "recorded time '\(general.recorded)' is malformed")
                     }
                     header = EventRecord.ScannedHeader(seq: general.seq, version: general.version, id: general.id,
-                                                       stream: general.stream, prev: general.prev,
+                                                       stream: general.stream, effective: "", prev: general.prev,
                                                        recorded: Ledger.recordedBytes(general.recorded))
                 }
                 let hash = ChainHash(raw: current.value)
