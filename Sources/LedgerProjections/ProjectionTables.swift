@@ -13,7 +13,7 @@ public enum ProjectionName: String, Sendable, CaseIterable, Comparable {
 
     public var version: Int {
         switch self {
-        case .state: return 1
+        case .state: return 2  // 2: entities store their state and fold position, not their events
         case .timeline: return 1
         }
     }
