@@ -65,10 +65,17 @@ let package = Package(
             dependencies: ["LedgerCore", "LedgerSchemas", "LedgerValues", "LMDB"],
             swiftSettings: strictSettings
         ),
+        // Audit and replay: the zone as of any date, as known at any time, and what changed.
+        .target(
+            name: "LedgerAudit",
+            dependencies: ["LedgerProjections", "LedgerCore", "LedgerValues", "LMDB"],
+            swiftSettings: strictSettings
+        ),
         // The `civic-ledger` command-line tool: one file per subcommand.
         .executableTarget(
             name: "CivicLedgerCLI",
             dependencies: [
+                "LedgerAudit",
                 "LedgerCore",
                 "LedgerProjections",
                 "LedgerSchemas",
@@ -83,9 +90,15 @@ let package = Package(
             dependencies: ["LedgerCore", "LedgerProjections", "LedgerValues", "LMDB", "CLMDB", "CSQLite"],
             swiftSettings: strictSettings
         ),
+        // What several test targets share: temporary directories, a seeded generator.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "LMDBTests",
-            dependencies: ["LMDB", "CLMDB"],
+            dependencies: ["TestSupport", "LMDB", "CLMDB"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -100,17 +113,22 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerCoreTests",
-            dependencies: ["LedgerCore", "LedgerValues", "LMDB"],
+            dependencies: ["TestSupport", "LedgerCore", "LedgerValues", "LMDB"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "LedgerProjectionsTests",
-            dependencies: ["LedgerProjections", "LedgerCore", "LedgerValues", "LMDB"],
+            dependencies: ["TestSupport", "LedgerProjections", "LedgerCore", "LedgerValues", "LMDB"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "LedgerAuditTests",
+            dependencies: ["TestSupport", "LedgerAudit", "LedgerProjections", "LedgerCore", "LedgerValues"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["LedgerCore"],
+            dependencies: ["TestSupport", "LedgerCore"],
             swiftSettings: strictSettings
         ),
     ]

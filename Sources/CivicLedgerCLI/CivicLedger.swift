@@ -25,6 +25,7 @@ struct CivicLedger: ParsableCommand {
             IndicatorsCommand.self,
             ProjectionsCommand.self,
             RebuildCommand.self,
+            AuditCommand.self,
         ]
     )
 }

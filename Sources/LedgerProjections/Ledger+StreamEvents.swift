@@ -3,7 +3,7 @@ import LedgerCore
 
 extension Ledger {
     /// A stream's events from the log (through the stream index), below seq `limit`.
-    func streamEvents(_ txn: Transaction, _ stream: String, below limit: UInt64 = .max) throws -> [EntityEvent] {
+    package func streamEvents(_ txn: Transaction, _ stream: String, below limit: UInt64 = .max) throws -> [EntityEvent] {
         var prefix = Array(stream.utf8)
         prefix.append(0)
         return try txn.withCursor(databases.streamEvents) { cursor in
@@ -16,6 +16,29 @@ extension Ledger {
                 entry = try cursor.next()
             }
             return events
+        }
+    }
+
+    /// Calls `body` with each stream (in name order) and its events from the log, a chunk of
+    /// streams per short read transaction.
+    package func forEachStream(_ body: (String, [EntityEvent]) throws -> Void) throws {
+        var after: [UInt8]?
+        while true {
+            let chunk: [(String, [EntityEvent])] = try environment.read { txn in
+                try txn.withCursor(databases.streams) { cursor in
+                    var found: [(String, [EntityEvent])] = []
+                    var entry = try after.map { key in try (key + [0]).withUnsafeBytes { try cursor.seek(atLeast: $0) } } ?? cursor.first()
+                    while let current = entry, found.count < 256 {
+                        let stream = String(decoding: current.key, as: UTF8.self)
+                        found.append((stream, try streamEvents(txn, stream)))
+                        entry = try cursor.next()
+                    }
+                    return found
+                }
+            }
+            guard let last = chunk.last else { return }
+            for (stream, events) in chunk { try body(stream, events) }
+            after = Array(last.0.utf8)
         }
     }
 }

@@ -90,9 +90,13 @@ public struct ZoneProjector: LedgerProjector {
 
     static func applyTimeline(_ events: [Event], _ txn: Transaction, generation: Int) throws {
         let timeline = try txn.openDatabase(named: ProjectionTables.timeline(generation), create: true)!
-        for event in events {
-            let key = ProjectionTables.timelineKey(instant: EffectiveTime(event.effective)?.instant ?? 0, seq: event.seq)
-            try key.withUnsafeBytes { k in try Array(event.stream.utf8).withUnsafeBytes { try txn.put(timeline, key: k, value: $0) } }
+        // In key order: a big batch then fills each page once instead of splitting pages all
+        // over the tree.
+        let entries = events.map { event in
+            (ProjectionTables.timelineKey(instant: EffectiveTime(event.effective)?.instant ?? 0, seq: event.seq), Array(event.stream.utf8))
+        }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
+        for (key, stream) in entries {
+            try key.withUnsafeBytes { k in try stream.withUnsafeBytes { try txn.put(timeline, key: k, value: $0) } }
         }
     }
 }

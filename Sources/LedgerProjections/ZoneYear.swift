@@ -44,7 +44,7 @@ public struct ZoneContribution: Sendable, Equatable {
     }
 
     /// Adds `other` times `sign` (−1 takes a contribution away).
-    mutating func add(_ other: ZoneContribution, sign: Double) {
+    public mutating func add(_ other: ZoneContribution, sign: Double) {
         for (year, values) in other.counters {
             for (counter, amount) in values { add(year, counter, amount * sign) }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `civic-ledger` binary as a script would.
 enum CLI {

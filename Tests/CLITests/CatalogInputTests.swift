@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// For every type in the catalog, bad data is refused with exit 65 before anything is
 /// written; so are the general bad inputs.

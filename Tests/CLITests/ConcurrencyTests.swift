@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Several processes appending to one ledger at once lose nothing: seqs stay contiguous and
 /// the chain intact.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Every bad input gets its documented exit code and a one-line message, and leaves the
 /// ledger exactly as it was.

@@ -2,6 +2,7 @@ import CLMDB
 import Foundation
 import Testing
 @testable import LMDB
+import TestSupport
 
 @Suite struct EnvironmentTests {
     private func open(_ dir: TemporaryDirectory, mapSize: Int = 1 << 20) throws -> Environment {

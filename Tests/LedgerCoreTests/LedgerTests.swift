@@ -2,6 +2,7 @@ import LMDB
 import Testing
 @testable import LedgerCore
 import LedgerValues
+import TestSupport
 
 @Suite struct LedgerTests {
     let dir = TemporaryDirectory()

@@ -2,6 +2,7 @@ import LMDB
 import Testing
 @testable import LedgerCore
 import LedgerValues
+import TestSupport
 
 /// Tampering done through LMDB directly, below the ledger, must be caught by `verify`, whether
 /// it checks the ledger in one part or in several stitched together (3 parts of 7, 7 and 6

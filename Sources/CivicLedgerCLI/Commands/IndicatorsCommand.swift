@@ -43,15 +43,20 @@ struct IndicatorsCommand: ParsableCommand {
     }
 
     static func rows(_ reader: ProjectionReader) throws -> [Row] {
+        rows(targets: try reader.states(kind: "target").map(\.state), indicators: try reader.states(kind: "indicator").map(\.state))
+    }
+
+    /// Pairs each target with the reported figure of the same metric and period.
+    static func rows(targets: [JSONObject], indicators: [JSONObject]) -> [Row] {
         var rows: [String: Row] = [:]
         func key(_ metric: String, _ period: String) -> String { metric + "\u{0}" + period }
-        for (_, state) in try reader.states(kind: "target") {
+        for state in targets {
             guard let metric = state["metric"]?.stringValue else { continue }
             for (period, value) in state["targets"]?.objectValue?.members ?? [] {
                 rows[key(metric, period), default: Row(metric: metric, period: period)].target = value.objectValue
             }
         }
-        for (_, state) in try reader.states(kind: "indicator") {
+        for state in indicators {
             guard let metric = state["metric"]?.stringValue else { continue }
             for (period, value) in state["values"]?.objectValue?.members ?? [] {
                 rows[key(metric, period), default: Row(metric: metric, period: period)].actual = value.objectValue
@@ -74,21 +79,25 @@ struct IndicatorsCommand: ParsableCommand {
                     out.jsonLine(.object(JSONObject(members)))
                 }
             } else {
-                var table = TextTable(["METRIC", "PERIOD", "TARGET", "ACTUAL", "MET"])
-                for row in rows {
-                    let target = row.target.map { t in
-                        [t["comparator"]?.stringValue, t["value"]?.numberValue.map(Figures.number), t["unit"]?.stringValue, t["basis"]?.stringValue]
-                            .compactMap { $0 }.joined(separator: " ")
-                    } ?? "-"
-                    let actual = row.actual.map { a in
-                        [a["qualifier"]?.stringValue.flatMap { $0 == "exact" ? nil : $0 }, a["value"]?.numberValue.map(Figures.number),
-                         a["unit"]?.stringValue, a["basis"]?.stringValue].compactMap { $0 }.joined(separator: " ")
-                    } ?? "-"
-                    table.add([row.metric, row.period, target, actual, row.met.map { $0 ? "yes" : "no" } ?? "-"])
-                }
-                out.line(table.render())
+                out.line(IndicatorsCommand.table(rows))
             }
             out.flush()
         }
+    }
+
+    static func table(_ rows: [Row]) -> String {
+        var table = TextTable(["METRIC", "PERIOD", "TARGET", "ACTUAL", "MET"])
+        for row in rows {
+            let target = row.target.map { t in
+                [t["comparator"]?.stringValue, t["value"]?.numberValue.map(Figures.number), t["unit"]?.stringValue, t["basis"]?.stringValue]
+                    .compactMap { $0 }.joined(separator: " ")
+            } ?? "-"
+            let actual = row.actual.map { a in
+                [a["qualifier"]?.stringValue.flatMap { $0 == "exact" ? nil : $0 }, a["value"]?.numberValue.map(Figures.number),
+                 a["unit"]?.stringValue, a["basis"]?.stringValue].compactMap { $0 }.joined(separator: " ")
+            } ?? "-"
+            table.add([row.metric, row.period, target, actual, row.met.map { $0 ? "yes" : "no" } ?? "-"])
+        }
+        return table.render()
     }
 }

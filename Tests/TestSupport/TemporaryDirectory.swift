@@ -1,11 +1,11 @@
 import Foundation
 
 /// A fresh directory for one test, removed when the test is done with it.
-final class TemporaryDirectory {
-    let path: String
+public final class TemporaryDirectory: Sendable {
+    public let path: String
 
-    init() {
-        path = NSTemporaryDirectory() + "lmdb-test-" + UUID().uuidString
+    public init() {
+        path = NSTemporaryDirectory() + "civic-ledger-test-" + UUID().uuidString
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
