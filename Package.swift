@@ -68,7 +68,10 @@ let package = Package(
         // Audit and replay: the zone as of any date, as known at any time, and what changed.
         .target(
             name: "LedgerAudit",
-            dependencies: ["LedgerProjections", "LedgerCore", "LedgerValues", "LMDB"],
+            dependencies: [
+                "LedgerProjections", "LedgerCore", "LedgerValues", "LMDB",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         // The `civic-ledger` command-line tool: one file per subcommand.

@@ -26,6 +26,8 @@ struct CivicLedger: ParsableCommand {
             ProjectionsCommand.self,
             RebuildCommand.self,
             AuditCommand.self,
+            KeysCommand.self,
+            CheckpointCommand.self,
         ]
     )
 }
