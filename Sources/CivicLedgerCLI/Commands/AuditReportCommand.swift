@@ -25,6 +25,8 @@ struct AuditReportCommand: ParsableCommand {
     var asOf: String
     @OptionGroup var point: AuditPointOptions
     @Flag(help: "Print the report as one JSON object (docs/AUDIT.md).") var json = false
+    @Option(help: ArgumentHelp("Also write the report as a self-contained HTML page with a timeline chart.", valueName: "file"))
+    var html: String?
 
     func run() throws {
         try reportingErrors {
@@ -36,6 +38,14 @@ struct AuditReportCommand: ParsableCommand {
             // The chain the answer rests on, verified up to the known-at point and beyond.
             let verification = try ledger.verify()
             let drift = try projectionDrift(ledger, audit)
+            if let html {
+                let states = audit.states
+                let rows = IndicatorsCommand.rows(targets: states.filter { $0.key.hasPrefix("target/") }.map(\.value),
+                                                  indicators: states.filter { $0.key.hasPrefix("indicator/") }.map(\.value))
+                let page = AuditPage(title: "Audit of the zone as of \(asOf), as known at \(point.knownAt ?? "now")",
+                                     asOfDate: String(asOf.prefix(10)), audit: audit, verification: verification, indicatorRows: rows)
+                try OutputFile.create(html, Array(page.render().utf8), mode: 0o644)
+            }
             if json {
                 Output.standardOutput.jsonLine(report(audit, knownAt: knownAt, verification: verification, drift: drift))
             } else {
