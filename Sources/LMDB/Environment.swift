@@ -221,24 +221,30 @@ public final class Environment: @unchecked Sendable {
     /// environment). Open every database once, before concurrent use.
     public func openDatabase(named name: String, create: Bool) throws -> Database {
         let open = { (transaction: Transaction) throws -> Database in
-            var dbi: MDB_dbi = 0
-            try check(mdb_dbi_open(transaction.txn, name, create ? UInt32(MDB_CREATE) : 0, &dbi),
-                      "mdb_dbi_open", context: name)
-            return Database(name: name, dbi: dbi)
+            guard let database = try transaction.openDatabase(named: name, create: create) else {
+                throw LMDBError(code: MDB_NOTFOUND, operation: "mdb_dbi_open", context: name)
+            }
+            return database
         }
         if create { return try write(open) }
         // A handle opened in a read transaction lives on only if that transaction commits.
-        return try resizeLock.withShared {
-            let txn = try begin(readOnly: true)
-            let database: Database
+        while true {
             do {
-                database = try open(Transaction(txn: txn, isReadOnly: true, state: TransactionState()))
-            } catch {
-                mdb_txn_abort(txn)
-                throw error
+                return try resizeLock.withShared {
+                    let txn = try begin(readOnly: true)
+                    let database: Database
+                    do {
+                        database = try open(Transaction(txn: txn, isReadOnly: true, state: TransactionState()))
+                    } catch {
+                        mdb_txn_abort(txn)
+                        throw error
+                    }
+                    try check(mdb_txn_commit(txn), "mdb_txn_commit", context: path)
+                    return database
+                }
+            } catch let error as LMDBError where error.isMapResized {
+                try adoptMapSize()
             }
-            try check(mdb_txn_commit(txn), "mdb_txn_commit", context: path)
-            return database
         }
     }
 

@@ -26,6 +26,7 @@ public struct Transaction {
         var dbi: MDB_dbi = 0
         let rc = mdb_dbi_open(txn, name, create ? UInt32(MDB_CREATE) : 0, &dbi)
         if rc == MDB_NOTFOUND { return nil }
+        if rc == MDB_MAP_FULL { state.mapFull = true }  // creating one needs a page too
         try check(rc, "mdb_dbi_open", context: name)
         return Database(name: name, dbi: dbi)
     }

@@ -7,7 +7,8 @@ extension Entity {
     static func apply(_ event: EntityEvent, to state: JSONObject, stream: String) -> JSONObject {
         var state = state
         let data = EventCatalog.shared.upcast(type: event.type, version: event.schemaVersion, data: event.data).data
-        let date = JSONValue.string(String(event.effective.prefix(10)))
+        // The zone's calendar date (a date-time with another offset may fall on another day).
+        let date = JSONValue.string(EffectiveTime(event.effective)?.date.description ?? String(event.effective.prefix(10)))
         func copy(_ keys: String...) { for key in keys { if let value = data[key] { state[key] = value } } }
         state["stream"] = .string(stream)
         switch event.type {

@@ -40,23 +40,8 @@ public struct EntityEvent: Sendable, Equatable {
     public var json: JSONValue {
         .object(JSONObject([
             ("seq", .number(Double(seq))), ("id", .string(id)), ("type", .string(type)), ("effective", .string(effective)),
-            ("instant", .number(Double(instant))), ("recorded", .string(recorded)), ("schemaVersion", .number(Double(schemaVersion))),
+            ("recorded", .string(recorded)), ("schemaVersion", .number(Double(schemaVersion))),
             ("data", .object(data)),
         ]))
-    }
-
-    init?(json: JSONValue) {
-        guard let seq = json["seq"]?.integerValue, let id = json["id"]?.stringValue, let type = json["type"]?.stringValue,
-              let effective = json["effective"]?.stringValue, let instant = json["instant"]?.integerValue,
-              let recorded = json["recorded"]?.stringValue, let schemaVersion = json["schemaVersion"]?.integerValue,
-              let data = json["data"]?.objectValue else { return nil }
-        self.seq = UInt64(seq)
-        self.id = id
-        self.type = type
-        self.effective = effective
-        self.instant = instant
-        self.recorded = recorded
-        self.schemaVersion = Int(schemaVersion)
-        self.data = data
     }
 }

@@ -13,7 +13,7 @@ public enum ProjectionName: String, Sendable, CaseIterable, Comparable {
 
     public var version: Int {
         switch self {
-        case .state: return 2  // 2: entities store their state and fold position, not their events
+        case .state: return 3  // 3: entity fold position as text; years by the zone's calendar date
         case .timeline: return 1
         }
     }
@@ -134,13 +134,14 @@ struct StoredEntity: Sendable, Equatable {
     }
 
     var json: JSONValue {
-        .object(JSONObject([("stream", .string(stream)), ("state", .object(state)), ("lastInstant", .number(Double(lastInstant))),
+        // The instant as text: microseconds of dates far from 1970 exceed the 2^53 JSON numbers hold exactly.
+        .object(JSONObject([("stream", .string(stream)), ("state", .object(state)), ("lastInstant", .string(String(lastInstant))),
                             ("lastSeq", .number(Double(lastSeq))), ("hasFixes", .bool(hasFixes))]))
     }
 
     init?(json: JSONValue) {
         guard let stream = json["stream"]?.stringValue, let state = json["state"]?.objectValue,
-              let lastInstant = json["lastInstant"]?.integerValue, let lastSeq = json["lastSeq"]?.integerValue,
+              let lastInstant = json["lastInstant"]?.stringValue.flatMap({ Int64($0) }), let lastSeq = json["lastSeq"]?.integerValue,
               case .bool(let hasFixes)? = json["hasFixes"] else { return nil }
         self.stream = stream
         self.state = state

@@ -77,8 +77,10 @@ public struct ZoneProjector: LedgerProjector {
         for (year, changes) in delta.counters {
             var counters = try ProjectionTables.getJSON(txn, years, key: year)?.objectValue ?? JSONObject()
             for (counter, amount) in changes where amount != 0 {
-                let total = (counters[counter]?.numberValue ?? 0) + amount
-                counters[counter] = total == 0 ? nil : .number(total)
+                // Rounded to a millionth, so sums of fractional lengths do not drift by
+                // incremental updates and a counter back at zero goes away.
+                let total = ((counters[counter]?.numberValue ?? 0) + amount) * 1_000_000
+                counters[counter] = abs(total.rounded()) < 1 ? nil : .number(total.rounded() / 1_000_000)
             }
             if counters.count == 0 {
                 _ = try Array(year.utf8).withUnsafeBytes { try txn.delete(years, key: $0) }

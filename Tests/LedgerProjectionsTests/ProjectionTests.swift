@@ -196,4 +196,17 @@ struct Snapshot: Equatable {
         _ = try reference.append(Self.randomEvents(count: 20, seed: 5))
         #expect(try Snapshot(plain) == Snapshot(reference))
     }
+
+    @Test func datesFarFromNowAndOtherOffsetsFoldByTheZonesCalendar() throws {
+        let ledger = try ledger("dates")
+        let road = Self.data(#"{"name":{"zh":"路"}}"#)
+        // A typo'd year far in the future must not block later appends to its stream.
+        _ = try ledger.append([EventDraft(id: "far", type: "road.delivered", stream: "road/far", effective: EffectiveTime("2921-10-15"), data: road)])
+        _ = try ledger.append([EventDraft(type: "event.retracted", stream: "road/far", data: Self.data(#"{"target":{"id":"far"},"reason":"typo"}"#))])
+        #expect(try ProjectionReader(ledger).state(of: "road/far")?["delivered"] == nil)
+        // 20:00 on 31 December in UTC−8 is already 1 January in the zone.
+        _ = try ledger.append([EventDraft(type: "road.delivered", stream: "road/newyear", effective: EffectiveTime("2021-12-31T20:00:00-08:00"), data: road)])
+        #expect(try ProjectionReader(ledger).state(of: "road/newyear")?["delivered"] == .string("2022-01-01"))
+        #expect(try ProjectionReader(ledger).years()["2022"]?["roadsDelivered"] == 1)
+    }
 }
