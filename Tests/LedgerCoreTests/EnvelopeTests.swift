@@ -1,6 +1,7 @@
 import Testing
 @testable import LedgerCore
 import LedgerValues
+import TestSupport
 
 /// Golden vectors pinning the record encoding: the canonical bytes the hash covers and the
 /// hashes, computed independently (Python's json with sorted keys and hashlib).
@@ -70,5 +71,29 @@ import LedgerValues
                                ("road.delivered", "road/xujiaguan"), ("indicator.reported", "indicator/gdp.2021")] {
             try EventDraft(type: type, stream: stream).validate()
         }
+    }
+
+    @Test func theCanonicalDecoderAgreesWithTheGeneralOne() throws {
+        let dir = TemporaryDirectory()
+        let ledger = try Ledger.open(dir.path, options: .init(create: true))
+        let data = try #require(try JSONParser.parse(Self.goldenData).objectValue)
+        _ = try ledger.append([
+            EventDraft(id: "a", type: "project.signed", stream: "project/x", effective: EffectiveTime("2022-01-14T10:30:00.5+08:00"),
+                       actor: "clerk \"7\"\n\u{1}", source: "文件 p.3 😀", data: data),
+            EventDraft(type: "project.completed", stream: "project/x"),
+        ])
+        try ledger.environment.read { txn in
+            for seq: UInt64 in 1...2 {
+                let raw = try #require(try txn.get(ledger.databases.events, key: seq))
+                let fast = try #require(EventRecord.decodeCanonical(raw))
+                #expect(fast == (try EventRecord.decodeGeneral(raw)))
+            }
+        }
+        // A body that is valid JSON but not canonical is still read, by the general path.
+        let shuffled = #"{"version":1,"type":"project.completed","stream":"project/x","seq":1,"schemaVersion":1,"recorded":"2022-01-14T02:00:00.000000Z","prev":"0000000000000000000000000000000000000000000000000000000000000000","id":"x","effective":"2022-01-14","data":{}}"#
+        let raw = [UInt8](repeating: 0, count: 32) + Array(shuffled.utf8)
+        let (fast, general) = try raw.withUnsafeBytes { bytes in (EventRecord.decodeCanonical(bytes), try EventRecord.decode(bytes)) }
+        #expect(fast == nil)
+        #expect(general.id == "x")
     }
 }

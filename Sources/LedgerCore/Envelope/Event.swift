@@ -53,6 +53,13 @@ public enum EventRecord {
     /// Decodes a stored value. Throws `.storage` when it is not a well-formed event record,
     /// which can only mean damage.
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(LedgerError) -> Event {
+        // The fast path reads what correct writers write; anything else is read as any JSON,
+        // which also says what is wrong with it.
+        if let event = decodeCanonical(raw) { return event }
+        return try decodeGeneral(raw)
+    }
+
+    static func decodeGeneral(_ raw: UnsafeRawBufferPointer) throws(LedgerError) -> Event {
         guard raw.count > hashSize else { throw damaged("record is \(raw.count) bytes, too short") }
         let value: JSONValue
         do {

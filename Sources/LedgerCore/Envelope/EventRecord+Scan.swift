@@ -46,6 +46,51 @@ extension EventRecord {
     }
 }
 
+extension EventRecord {
+    /// Decodes a canonical record, reading the envelope with the forward scanner and parsing
+    /// only the values that need it (`data`, and text that may hold escapes). Nil for anything
+    /// not laid out canonically; `decode` then reads it as general JSON.
+    static func decodeCanonical(_ raw: UnsafeRawBufferPointer) -> Event? {
+        guard raw.count > hashSize else { return nil }
+        let bytes = UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[hashSize...])
+        var scanner = CanonicalScanner(bytes: bytes)
+        func text(_ range: Range<Int>) -> String? {
+            (try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[range])))?.stringValue
+        }
+        guard scanner.take("{") else { return nil }
+        var actor: String?, source: String?
+        if scanner.take("\"actor\":") {
+            let start = scanner.index
+            guard scanner.skipString(), let value = text(start..<scanner.index), scanner.take(",") else { return nil }
+            actor = value
+        }
+        guard scanner.take("\"data\":") else { return nil }
+        let dataStart = scanner.index
+        guard scanner.skipValue(),
+              case .object(let data)? = try? JSONParser.parse(UnsafeBufferPointer(rebasing: bytes[dataStart..<scanner.index]),
+                                                              maxDepth: Limits.maxDepth),
+              scanner.take(",\"effective\":"), let effective = scanner.plainString(),
+              scanner.take(",\"id\":"), let id = scanner.plainString(),
+              scanner.take(",\"prev\":\""), let prev = scanner.hash(),
+              scanner.take("\",\"recorded\":\""), let recordedStart = Optional(scanner.index), scanner.recorded() != nil,
+              scanner.take("\",\"schemaVersion\":"), let schemaVersion = scanner.integer(),
+              scanner.take(",\"seq\":"), let seq = scanner.integer(), scanner.take(",")
+        else { return nil }
+        let recorded = String(decoding: UnsafeBufferPointer(rebasing: bytes[recordedStart..<recordedStart + 27]), as: UTF8.self)
+        if scanner.take("\"source\":") {
+            let start = scanner.index
+            guard scanner.skipString(), let value = text(start..<scanner.index), scanner.take(",") else { return nil }
+            source = value
+        }
+        guard scanner.take("\"stream\":"), let stream = scanner.plainString(), scanner.take(",\"type\":"),
+              let type = scanner.plainString(), scanner.take(",\"version\":"), let version = scanner.integer(),
+              scanner.take("}"), scanner.atEnd
+        else { return nil }
+        return Event(seq: seq, id: id, type: type, stream: stream, version: version, effective: effective, recorded: recorded,
+                     actor: actor, source: source, schemaVersion: Int(schemaVersion), data: data, prev: prev, hash: ChainHash(raw: raw))
+    }
+}
+
 /// A cursor over canonical JSON bytes that only moves forward; every method returns nil or
 /// false when the bytes are not what a canonical record holds there.
 private struct CanonicalScanner {
