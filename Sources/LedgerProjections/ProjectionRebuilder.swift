@@ -44,7 +44,7 @@ public struct ProjectionRebuilder {
     }
 
     private func rebuild(_ name: ProjectionName) throws(LedgerError) -> Report {
-        let started = monotonicSeconds()
+        let started = RecordedTime.monotonicSeconds()
         return try ledger.storage("cannot rebuild the \(name.rawValue) projection") {
             let environment = ledger.environment
             let (snapshot, old) = try environment.read { txn in (try ledger.readHead(txn).seq, try ProjectionTables.entry(txn, name)) }
@@ -85,7 +85,7 @@ public struct ProjectionRebuilder {
                 return head
             }
             onProgress(Progress(projection: name, done: Int(head), total: Int(head)))
-            return Report(projection: name, events: Int(head), generation: generation, seconds: monotonicSeconds() - started)
+            return Report(projection: name, events: Int(head), generation: generation, seconds: RecordedTime.monotonicSeconds() - started)
         }
     }
 
@@ -189,16 +189,4 @@ private struct RebuildLock {
         flock(fd, LOCK_UN)
         close(fd)
     }
-}
-
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
-/// Lets a buffer be handed to `concurrentPerform`, whose iterations write disjoint slots.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import LedgerCore
 import LedgerProjections
+import LedgerValues
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,7 +67,7 @@ final class ProgressBar {
     private var lastDrawn = 0.0
 
     func show(_ progress: ProjectionRebuilder.Progress) {
-        let now = monotonicNow()
+        let now = RecordedTime.monotonicSeconds()
         if progress.projection != projection {
             projection = progress.projection
             started = now
@@ -83,10 +84,4 @@ final class ProgressBar {
             + "] \(Int(fraction * 100))%  \(Figures.grouped(Int64(rate))) events/s  ETA \(Int(left.rounded())) s" + (finished ? "\n" : "")
         Output.error(line, newline: false)
     }
-}
-
-func monotonicNow() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }

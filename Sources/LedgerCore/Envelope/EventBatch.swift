@@ -69,7 +69,7 @@ public enum EventBatch {
 }
 
 /// Lets a buffer be handed to `concurrentPerform`, whose iterations write disjoint slots.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+package struct UnsafeSendable<T>: @unchecked Sendable {
+    package let value: T
+    package init(_ value: T) { self.value = value }
 }

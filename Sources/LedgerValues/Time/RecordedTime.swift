@@ -18,6 +18,14 @@ public struct RecordedTime: Sendable, Hashable, Comparable, CustomStringConverti
         return RecordedTime(microseconds: Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000)
     }
 
+    /// Seconds on the monotonic clock, for measuring how long something takes (never for
+    /// recording: it has no relation to the calendar).
+    public static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
     /// Parses the fixed form (and only it).
     public init?(_ text: some StringProtocol) {
         guard let parsed = text.utf8.withContiguousStorageIfAvailable(RecordedTime.parse) ?? RecordedTime.parse(Array(text.utf8))
