@@ -91,11 +91,6 @@ public struct Transaction {
         return true
     }
 
-    /// Removes every entry of `database`, keeping the database itself.
-    public func clear(_ database: Database) throws(LMDBError) {
-        try record(mdb_drop(txn, database.dbi, 0), "mdb_drop", database)
-    }
-
     /// Entry count and page use of `database`.
     public func statistics(_ database: Database) throws(LMDBError) -> DatabaseStatistics {
         var stat = MDB_stat()

@@ -1,5 +1,6 @@
 import Crypto
 import LedgerValues
+import LedgerValues
 
 /// A SHA-256 digest in the hash chain: each event's hash covers its canonical bytes, which hold
 /// the previous event's hash as `prev`.
@@ -38,7 +39,7 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
         for word in 0..<4 {
             var value: UInt64 = 0
             for i in 0..<8 {
-                guard let high = nibble(text[16 * word + 2 * i]), let low = nibble(text[16 * word + 2 * i + 1]) else { return nil }
+                guard let high = Hex.nibble(text[16 * word + 2 * i]), let low = Hex.nibble(text[16 * word + 2 * i + 1]) else { return nil }
                 value |= UInt64(high << 4 | low) << (8 * UInt64(i))
             }
             words[word] = value
@@ -53,13 +54,11 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
         return hasher.finalize().withUnsafeBytes { ChainHash(raw: $0) }
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     /// Appends the 64 lowercase hexadecimal digits to `out`.
     public func writeHex(into out: inout [UInt8]) {
         for i in 0..<32 {
-            out.append(ChainHash.hexDigits[Int(bytes[i] >> 4)])
-            out.append(ChainHash.hexDigits[Int(bytes[i] & 0xF)])
+            out.append(Hex.digits[Int(bytes[i] >> 4)])
+            out.append(Hex.digits[Int(bytes[i] & 0xF)])
         }
     }
 
@@ -71,12 +70,4 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { hex }
-
-    @inline(__always)
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        let digit = c &- UInt8(ascii: "0")
-        if digit < 10 { return digit }
-        let letter = (c | 0x20) &- UInt8(ascii: "a")  // either case
-        return letter < 6 ? letter + 10 : nil
-    }
 }
