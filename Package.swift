@@ -90,7 +90,7 @@ let package = Package(
         // `tools/bench` drives this: the ledger against raw LMDB and SQLite on the same events.
         .executableTarget(
             name: "LedgerBench",
-            dependencies: ["LedgerCore", "LedgerProjections", "LedgerValues", "LMDB", "CLMDB", "CSQLite"],
+            dependencies: ["LedgerCore", "LedgerProjections", "LedgerAudit", "LedgerValues", "LMDB", "CLMDB", "CSQLite"],
             swiftSettings: strictSettings
         ),
         // What several test targets share: temporary directories, a seeded generator.

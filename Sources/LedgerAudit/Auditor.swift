@@ -25,6 +25,9 @@ public struct Auditor: Sendable {
     public struct Result: Sendable {
         public var point: Point
         public var headSeq: UInt64
+        public var method: Method
+        /// The seq of the snapshot used, when one was.
+        public var snapshotSeq: UInt64?
         /// Every entity with something to say at that point: stream → state.
         public var states: [String: JSONObject]
         /// The zone's figures per year at that point.
@@ -60,29 +63,75 @@ public struct Auditor: Sendable {
         }
     }
 
-    /// Replays every stream to `point`; with `hindsight`, also to `asOf` as known now, to list
-    /// what later records changed.
-    public func audit(_ point: Point, hindsight: Bool = true) throws(LedgerError) -> Result {
-        try ledger.storage("cannot audit") {
-            let head = try ledger.environment.read { txn in try ledger.readHead(txn).seq }
-            var result = Result(point: point, headSeq: head, states: [:], years: ZoneContribution(), hindsight: [])
-            try ledger.forEachStream { stream, events in
-                let entity = Entity(stream: stream, events: events)
-                let then = entity.state(knownAt: point.knownAtSeq, asOf: point.asOf)
-                if then.count > 0 {
-                    result.states[stream] = then
-                    result.years.add(ZoneContribution(then), sign: 1)
+    /// How an audit got its answer.
+    public enum Method: String, Sendable {
+        /// Every stream folded from the log.
+        case replay
+        /// The audit snapshot, with the streams touched after it (or after the known-at
+        /// point) folded from the log.
+        case snapshot
+    }
+
+    /// The state of the zone at `point`; with `hindsight`, also each entity's state at `asOf`
+    /// as known now, to list what later records changed. Uses the audit snapshot when there
+    /// is one (unless `useSnapshot` is false), else replays the whole log; both give the
+    /// same answer.
+    public func audit(_ point: Point, hindsight: Bool = true, useSnapshot: Bool = true) throws(LedgerError) -> Result {
+        let head = try ledger.storage("cannot audit") { try ledger.environment.read { txn in try ledger.readHead(txn).seq } }
+        let known = min(point.knownAtSeq, head)
+        var result = Result(point: point, headSeq: head, method: .replay, snapshotSeq: nil, states: [:], years: ZoneContribution(), hindsight: [])
+        func fold(_ stream: String, _ events: [EntityEvent]) {
+            let entity = Entity(stream: stream, events: events)
+            let then = entity.state(knownAt: known, asOf: point.asOf)
+            if then.count > 0 { result.states[stream] = then }
+            if hindsight && known < head {
+                let now = entity.state(asOf: point.asOf)
+                if now != then {
+                    result.hindsight.append(Hindsight(stream: stream, then: then.count > 0 ? then : nil, now: now.count > 0 ? now : nil,
+                                                      events: entity.events.filter { $0.seq > known }))
                 }
-                if hindsight && point.knownAtSeq < head {
-                    let now = entity.state(asOf: point.asOf)
-                    if now != then {
-                        result.hindsight.append(Hindsight(stream: stream, then: then.count > 0 ? then : nil, now: now.count > 0 ? now : nil,
-                                                          events: entity.events.filter { $0.seq > point.knownAtSeq }))
+            }
+        }
+        if useSnapshot, let snapshot = try AuditSnapshot(ledger).entry(), snapshot.version == AuditSnapshot.version {
+            // The snapshot knows seqs up to its own; streams with events between it and the
+            // known-at point, or after the known-at point (for hindsight), fold from the log.
+            let touched = try streams(after: min(known, snapshot.seq), through: head)
+            if let (_, states) = try AuditSnapshot(ledger).states(asOf: point.asOf, skipping: touched) {
+                result.method = .snapshot
+                result.snapshotSeq = snapshot.seq
+                result.states = states
+                try ledger.storage("cannot audit") {
+                    try ledger.environment.read { txn in
+                        for stream in touched.sorted() { fold(stream, try ledger.streamEvents(txn, stream)) }
                     }
                 }
             }
-            result.hindsight.sort { $0.stream < $1.stream }
-            return result
+        }
+        if result.method == .replay {
+            try ledger.storage("cannot audit") { try ledger.forEachStream(fold) }
+        }
+        for state in result.states.values { result.years.add(ZoneContribution(state), sign: 1) }
+        result.hindsight.sort { $0.stream < $1.stream }
+        return result
+    }
+
+    /// The streams of the events with seqs in (`first`, `last`].
+    func streams(after first: UInt64, through last: UInt64) throws(LedgerError) -> Set<String> {
+        guard first < last else { return [] }
+        return try ledger.storage("cannot read the log") {
+            var streams = Set<String>()
+            var next = first + 1
+            while next <= last {
+                let end = min(last, next + 65_535)
+                try ledger.environment.read { txn in
+                    for seq in next...end {
+                        guard let raw = try txn.get(ledger.databases.events, key: seq) else { continue }
+                        streams.insert(try EventRecord.scanCanonical(raw)?.stream ?? EventRecord.decode(raw).stream)
+                    }
+                }
+                next = end + 1
+            }
+            return streams
         }
     }
 }

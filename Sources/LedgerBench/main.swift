@@ -7,9 +7,9 @@ import LedgerValues
 
 // The benchmark behind `tools/bench`: the ledger against raw LMDB and SQLite on the same
 // generated events, each run several times, medians reported.
-//   LedgerBench [--events N] [--runs R] [--dir DIR] [--cli PATH]
+//   LedgerBench [--events N] [--runs R] [--dir DIR] [--cli PATH] [--audit-only]
 
-var events = 1_000_000, runs = 3, directory = "/tmp/civic-ledger-bench", cli: String?
+var events = 1_000_000, runs = 3, directory = "/tmp/civic-ledger-bench", cli: String?, auditOnly = false
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     switch flag {
@@ -17,7 +17,8 @@ while let flag = arguments.popFirst() {
     case "--runs": runs = Int(arguments.popFirst() ?? "") ?? runs
     case "--dir": directory = arguments.popFirst() ?? directory
     case "--cli": cli = arguments.popFirst()
-    default: print("usage: LedgerBench [--events N] [--runs R] [--dir DIR] [--cli PATH]"); exit(64)
+    case "--audit-only": auditOnly = true
+    default: print("usage: LedgerBench [--events N] [--runs R] [--dir DIR] [--cli PATH] [--audit-only]"); exit(64)
     }
 }
 
@@ -27,6 +28,18 @@ while let flag = arguments.popFirst() {
     print("\(padded)\(String(format3(seconds))) s  \(rate(seconds))\(note.isEmpty ? "" : "  " + note)")
 }
 func format3(_ x: Double) -> String { let v = (x * 1000).rounded() / 1000; return String(v) }
+
+/// The audit curve: a zone of 2,550 entities (2,000 projects, 500 roads, 50 estates) whose
+/// history grows from 10,000 events to the run's size; then the run's size over 50 events per
+/// project stream, as the rest of the benchmark generates it.
+@MainActor func runAuditCurve() throws {
+    try auditCurve([10_000, 100_000, events].filter { $0 <= events }.map { ($0, 2_000) } + [(events, max(1, events / 50))], directory: directory)
+}
+if auditOnly {
+    try runAuditCurve()
+_ = system("rm -rf '\(directory)'")
+    exit(0)
+}
 
 var generator = EventGenerator()
 let input = generator.ndjson(count: events, streams: max(1, events / 50))
@@ -118,4 +131,5 @@ if let cli {
     print("\nsingle append, process start to exit (51 runs)")
     print("  median \(format3(median(times) * 1000)) ms   max \(format3(times.max()! * 1000)) ms\(failures > 0 ? "   (\(failures) FAILED)" : "")")
 }
+try runAuditCurve()
 _ = system("rm -rf '\(directory)'")

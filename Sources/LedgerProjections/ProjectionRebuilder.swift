@@ -92,13 +92,30 @@ public struct ProjectionRebuilder {
     /// Folds every stream's events (up to `snapshot`) into the new entities table, a chunk
     /// of streams at a time, and sums their contributions to the zone's figures.
     private func rebuildEntities(upTo snapshot: UInt64, generation: Int, contributions: inout ZoneContribution) throws {
-        let environment = ledger.environment, db = ledger.databases
-        var after: [UInt8]? = nil
         var done = 0
+        try forEachChunkOfEntities(upTo: snapshot) { chunk in
+            try ledger.environment.write { txn in
+                let table = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
+                for entity in chunk where !entity.events.isEmpty {
+                    try ProjectionTables.putJSON(txn, table, key: entity.stream, StoredEntity(entity).json)
+                }
+            }
+            for entity in chunk {
+                contributions.add(ZoneContribution(entity.state), sign: 1)
+                done += entity.events.count
+            }
+            onProgress(Progress(projection: .state, done: done, total: Int(snapshot)))
+        }
+    }
+
+    /// Calls `body` with every entity folded from its events up to `snapshot`, a chunk of
+    /// streams (in name order) at a time: the chunk's streams are read, then folded on all
+    /// cores, each core in its own read transaction, so `body` may write.
+    func forEachChunkOfEntities(upTo snapshot: UInt64, _ body: ([Entity]) throws -> Void) throws {
+        let db = ledger.databases
+        var after: [UInt8]? = nil
         while true {
-            // The chunk's streams, then their events folded on all cores, each core in its
-            // own read transaction; the writes come after, in one write transaction.
-            let streams: [String] = try environment.read { txn in
+            let streams: [String] = try ledger.environment.read { txn in
                 try txn.withCursor(db.streams) { cursor in
                     var names: [String] = []
                     var entry = try after.map { key in try (key + [0]).withUnsafeBytes { try cursor.seek(atLeast: $0) } } ?? cursor.first()
@@ -111,17 +128,7 @@ public struct ProjectionRebuilder {
             }
             let chunk = try foldInParallel(streams, upTo: snapshot)
             guard let last = chunk.last else { return }
-            try environment.write { txn in
-                let table = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
-                for entity in chunk where !entity.events.isEmpty {
-                    try ProjectionTables.putJSON(txn, table, key: entity.stream, StoredEntity(entity).json)
-                }
-            }
-            for entity in chunk {
-                contributions.add(ZoneContribution(entity.state), sign: 1)
-                done += entity.events.count
-            }
-            onProgress(Progress(projection: .state, done: done, total: Int(snapshot)))
+            try body(chunk)
             after = Array(last.stream.utf8)
         }
     }
@@ -172,8 +179,8 @@ public struct ProjectionRebuilder {
 }
 
 /// An exclusive lock on `rebuild.lock` in the ledger directory, released on exit even if the
-/// process dies.
-private struct RebuildLock {
+/// process dies: one rebuild or snapshot at a time.
+struct RebuildLock {
     let fd: Int32
 
     init(_ directory: String) throws(LedgerError) {
@@ -181,7 +188,7 @@ private struct RebuildLock {
         guard fd >= 0 else { throw LedgerError(.storage, "cannot create the rebuild lock in '\(directory)'") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw LedgerError(.conflict, "another rebuild of this ledger is running; try again when it is done")
+            throw LedgerError(.conflict, "another rebuild or snapshot of this ledger is running; try again when it is done")
         }
     }
 

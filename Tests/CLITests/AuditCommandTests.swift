@@ -30,4 +30,26 @@ import TestSupport
         #expect(try CLI.run(["audit", "--as-of", "2021-02-30", "--ledger", ledger]).status == 65)
         #expect(try CLI.run(["audit", "--ledger", ledger]).status == 64)
     }
+
+    @Test func aSnapshotAnswersTheSameAuditAndCanBeIgnored() throws {
+        let lines = (0..<12).map { n in
+            #"{"id":"r\#(n)","type":"road.delivered","stream":"road/r\#(n % 4)","effective":"2021-0\#(1 + n % 9)-10","data":{"name":{"zh":"路"},"lengthM":\#(100 + n)}}"#
+        }
+        #expect(try CLI.run(["append", "--ledger", ledger, "--create", "--batch", "-"], stdin: lines.joined(separator: "\n")).status == 0)
+        let replayed = try CLI.jsonLines(try CLI.run(["audit", "--as-of", "2021-05-31", "--json", "--ledger", ledger]).stdout)[0]
+        #expect(replayed["method"] as? String == "replay")
+
+        let taken = try CLI.run(["audit", "snapshot", "--json", "--ledger", ledger])
+        #expect(taken.status == 0 && taken.stderr.isEmpty)
+        let report = try CLI.jsonLines(taken.stdout)[0]
+        #expect(report["seq"] as? Int == 12 && report["entities"] as? Int == 4)
+        let fast = try CLI.jsonLines(try CLI.run(["audit", "--as-of", "2021-05-31", "--json", "--ledger", ledger]).stdout)[0]
+        #expect(fast["method"] as? String == "snapshot")
+        #expect(NSDictionary(dictionary: fast["entities"] as! [String: Any]) == NSDictionary(dictionary: replayed["entities"] as! [String: Any]))
+        #expect(NSDictionary(dictionary: fast["years"] as! [String: Any]) == NSDictionary(dictionary: replayed["years"] as! [String: Any]))
+        let forced = try CLI.jsonLines(try CLI.run(["audit", "--as-of", "2021-05-31", "--full-replay", "--json", "--ledger", ledger]).stdout)[0]
+        #expect(forced["method"] as? String == "replay")
+        // No ledger, no snapshot.
+        #expect(try CLI.run(["audit", "snapshot", "--ledger", dir.path + "/missing"]).status == 66)
+    }
 }

@@ -135,4 +135,48 @@ import TestSupport
         let beforeSigning = try auditor.audit(.init(asOf: EffectiveTime("2021-05-31")!.instant, knownAtSeq: .max))
         #expect(beforeSigning.states.isEmpty)
     }
+
+    /// Snapshot answers equal full replays, whether the snapshot is ahead of the known-at
+    /// point or behind the log.
+    @Test(arguments: [11, 12, 13, 14, 15] as [UInt64])
+    func anAuditFromTheSnapshotEqualsAFullReplay(seed: UInt64) throws {
+        let full = try ledger("full")
+        let batches = Self.batches(seed: seed)
+        var random = SeededGenerator(state: seed)
+        let snapshotAfter = Int.random(in: 0..<batches.count - 1, using: &random)
+        var boundaries: [UInt64] = [0]
+        for (index, batch) in batches.enumerated() {
+            boundaries.append(try full.append(batch).map(\.seq).max()!)
+            if index == snapshotAfter { #expect(try AuditSnapshot(full).take().seq == boundaries.last!) }
+        }
+        let auditor = Auditor(full)
+        let cuts = ["2020-12-31", "2021-03-31", "2021-09-30", "2022-01-14", "2022-08-31"].map { EffectiveTime($0)!.instant } + [.max]
+        for round in 0..<2 {
+            for asOf in cuts {
+                for knownAt in boundaries + [.max] {
+                    let point = Auditor.Point(asOf: asOf, knownAtSeq: knownAt)
+                    let fast = try auditor.audit(point), replayed = try auditor.audit(point, useSnapshot: false)
+                    #expect(fast.method == .snapshot && replayed.method == .replay)
+                    #expect(fast.states == replayed.states, "seed \(seed), round \(round), as of \(asOf), known at \(knownAt)")
+                    #expect(fast.years == replayed.years)
+                    func summary(_ result: Auditor.Result) -> [String] {
+                        result.hindsight.map { "\($0.stream) \($0.then.map { JSONValue.object($0) } ?? .null) \($0.now.map { JSONValue.object($0) } ?? .null) \($0.events.map(\.seq))" }
+                    }
+                    #expect(summary(fast) == summary(replayed))
+                }
+            }
+            // Then with a snapshot of the head.
+            _ = try AuditSnapshot(full).take()
+        }
+    }
+
+    @Test func withoutASnapshotAnAuditReplaysTheLog() throws {
+        let ledger = try ledger("plain")
+        _ = try ledger.append(Self.batches(seed: 3)[0])
+        #expect(try Auditor(ledger).audit(.init(asOf: .max, knownAtSeq: .max)).method == .replay)
+        #expect(try AuditSnapshot(ledger).entry() == nil)
+        let report = try AuditSnapshot(ledger).take()
+        #expect(try AuditSnapshot(ledger).entry()?.seq == report.seq)
+        #expect(try Auditor(ledger).audit(.init(asOf: .max, knownAtSeq: .max)).snapshotSeq == report.seq)
+    }
 }

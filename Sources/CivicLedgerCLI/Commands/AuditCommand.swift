@@ -6,8 +6,8 @@ import LedgerValues
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "The zone as of a date, as the ledger knew it at a time; what changed later; differences between dates.",
-        subcommands: [AuditReportCommand.self, AuditDiffCommand.self],
+        abstract: "The zone as of a date, as the ledger knew it at a time; what changed later; differences between dates; snapshots for speed.",
+        subcommands: [AuditReportCommand.self, AuditDiffCommand.self, AuditSnapshotCommand.self],
         defaultSubcommand: AuditReportCommand.self
     )
 }

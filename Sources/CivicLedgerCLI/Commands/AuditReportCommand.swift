@@ -25,6 +25,7 @@ struct AuditReportCommand: ParsableCommand {
     var asOf: String
     @OptionGroup var point: AuditPointOptions
     @Flag(help: "Print the report as one JSON object (docs/AUDIT.md).") var json = false
+    @Flag(help: "Fold every entity from the log, ignoring the audit snapshot (same answer, slower).") var fullReplay = false
     @Option(help: ArgumentHelp("Also write the report as a self-contained HTML page with a timeline chart.", valueName: "file"))
     var html: String?
 
@@ -33,7 +34,8 @@ struct AuditReportCommand: ParsableCommand {
             let ledger = try ledgerOptions.open(readOnly: true)
             let auditor = Auditor(ledger)
             let audit = try auditor.audit(Auditor.Point(asOf: try AuditPointOptions.endInstant(asOf, option: "--as-of"),
-                                                        knownAtSeq: try point.knownAtSeq(auditor)))
+                                                        knownAtSeq: try point.knownAtSeq(auditor)),
+                                        useSnapshot: !fullReplay)
             let knownAt = min(audit.point.knownAtSeq, audit.headSeq)
             // The chain the answer rests on, verified up to the known-at point and beyond.
             let verification = try ledger.verify()
@@ -84,7 +86,7 @@ struct AuditReportCommand: ParsableCommand {
         }
         return .object(JSONObject([
             ("asOf", .string(asOf)), ("knownAt", .string(point.knownAt ?? "now")), ("knownAtSeq", .number(Double(knownAt))),
-            ("headSeq", .number(Double(audit.headSeq))),
+            ("headSeq", .number(Double(audit.headSeq))), ("method", .string(audit.method.rawValue)),
             ("chain", .object(JSONObject([("intact", .bool(verification.isIntact)), ("events", .number(Double(verification.events))),
                                           ("problem", verification.problem.map { .string($0.description) } ?? .null)]))),
             ("years", .object(JSONObject(years))),
@@ -98,6 +100,9 @@ struct AuditReportCommand: ParsableCommand {
         let out = Output.standardOutput
         out.line("Audit of the zone as of \(asOf), as known at \(point.knownAt ?? "now") (seq \(knownAt) of \(audit.headSeq))")
         out.line(verification.isIntact ? "chain: intact, \(verification.events) events verified" : "chain: VERIFICATION FAILED at \(verification.problem!)")
+        out.line(audit.snapshotSeq.map { "answer: the audit snapshot of seq \($0), with the entities changed since folded from the log" }
+            ?? (fullReplay ? "answer: every entity folded from the log (--full-replay)"
+                : "answer: every entity folded from the log (no audit snapshot: 'civic-ledger audit snapshot' makes audits faster)"))
         out.line("")
         var years = TextTable(["YEAR"] + SummaryCommand.columns.map(\.title), rightAligned: Set(1...SummaryCommand.columns.count))
         for (year, counters) in audit.years.counters.sorted(by: { $0.key < $1.key }) {

@@ -41,7 +41,7 @@ struct RebuildCommand: ParsableCommand {
             var rebuilder = ProjectionRebuilder(ledger)
             if progress || isatty(2) != 0 {
                 let bar = ProgressBar()
-                rebuilder.onProgress = { bar.show($0) }
+                rebuilder.onProgress = { bar.show($0.projection.rawValue, done: $0.done, total: $0.total) }
             }
             let names = projection.flatMap(ProjectionName.init(rawValue:)).map { [$0] } ?? ProjectionName.allCases
             let reports = try rebuilder.rebuild(names)
@@ -57,31 +57,5 @@ struct RebuildCommand: ParsableCommand {
             }
             out.flush()
         }
-    }
-}
-
-/// A one-line progress bar on standard error per projection: percent, events/s, time left.
-final class ProgressBar {
-    private var projection: ProjectionName?
-    private var started = 0.0
-    private var lastDrawn = 0.0
-
-    func show(_ progress: ProjectionRebuilder.Progress) {
-        let now = RecordedTime.monotonicSeconds()
-        if progress.projection != projection {
-            projection = progress.projection
-            started = now
-            lastDrawn = 0
-        }
-        let finished = progress.done >= progress.total
-        guard lastDrawn >= 0, finished || now - lastDrawn >= 0.1 else { return }
-        lastDrawn = finished ? -1 : now  // -1: drawn complete, stay quiet
-        let fraction = progress.total > 0 ? Double(progress.done) / Double(progress.total) : 1
-        let filled = Int(fraction * 30)
-        let rate = Double(progress.done) / max(now - started, 0.001)
-        let left = rate > 0 ? Double(progress.total - progress.done) / rate : 0
-        let line = "\r\(progress.projection.rawValue) [" + String(repeating: "#", count: filled) + String(repeating: " ", count: 30 - filled)
-            + "] \(Int(fraction * 100))%  \(Figures.grouped(Int64(rate))) events/s  ETA \(Int(left.rounded())) s" + (finished ? "\n" : "")
-        Output.error(line, newline: false)
     }
 }
