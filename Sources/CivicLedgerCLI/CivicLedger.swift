@@ -28,6 +28,9 @@ struct CivicLedger: ParsableCommand {
             AuditCommand.self,
             KeysCommand.self,
             CheckpointCommand.self,
+            BackupCommand.self,
+            ExportCommand.self,
+            ImportCommand.self,
         ]
     )
 }

@@ -94,6 +94,16 @@ public final class Environment: @unchecked Sendable {
     }
 
     private static func openNew(path: String, key: String, options: Options) throws(LMDBError) -> Environment {
+        do {
+            return try openNew(path: path, key: key, options: options, withoutLocks: false)
+        } catch let error where options.readOnly && error.code == EACCES {
+            // A read-only copy in a directory this user cannot write (an auditor's copy):
+            // without a lock file. Nothing writes a copy, so there is nothing to coordinate.
+            return try openNew(path: path, key: key, options: options, withoutLocks: true)
+        }
+    }
+
+    private static func openNew(path: String, key: String, options: Options, withoutLocks: Bool) throws(LMDBError) -> Environment {
         var handle: OpaquePointer?
         var stale: Int32 = 0
         try check(mdb_env_create(&handle), "mdb_env_create", context: path)
@@ -102,7 +112,7 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_env_set_maxdbs(handle, options.maxDatabases), "mdb_env_set_maxdbs")
             try check(mdb_env_set_maxreaders(handle, options.maxReaders), "mdb_env_set_maxreaders")
             try check(mdb_env_set_mapsize(handle, options.initialMapSize), "mdb_env_set_mapsize")
-            let flags = UInt32(MDB_NOTLS) | (options.readOnly ? UInt32(MDB_RDONLY) : 0)
+            let flags = UInt32(MDB_NOTLS) | (options.readOnly ? UInt32(MDB_RDONLY) : 0) | (withoutLocks ? UInt32(MDB_NOLOCK) : 0)
             try check(mdb_env_open(handle, path, flags, options.fileMode), "mdb_env_open", context: path)
             // Clear reader slots left by processes that were killed mid-read.
             try check(mdb_reader_check(handle, &stale), "mdb_reader_check", context: path)
@@ -281,6 +291,14 @@ public final class Environment: @unchecked Sendable {
                 while next < wanted { next += min(next, 4 << 30) }
                 try check(mdb_env_set_mapsize(env, next), "mdb_env_set_mapsize", context: path)
             }
+        }
+    }
+
+    /// Writes a consistent copy (the view of one read transaction, so writers may go on) into
+    /// the directory `path`, which must exist and hold no `data.mdb`. Free pages are left out.
+    public func copy(to path: String) throws(LMDBError) {
+        try resizeLock.withShared { () throws(LMDBError) in
+            try check(mdb_env_copy2(env, path, UInt32(MDB_CP_COMPACT)), "mdb_env_copy2", context: path)
         }
     }
 

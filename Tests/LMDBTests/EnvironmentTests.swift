@@ -77,7 +77,7 @@ import TestSupport
     @Test func errorsCarryTheLMDBCodeAndOperation() throws {
         let dir = TemporaryDirectory()
         let file = dir.path + "/not-a-directory"
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
         do {
             _ = try Environment.open(path: file)
             Issue.record("opening a plain file should fail")

@@ -7,10 +7,12 @@ import Glibc
 import Musl
 #endif
 
-/// `--ledger DIR`, shared by every command.
+/// `--ledger DIR` and `--read-only`, shared by every command.
 struct LedgerOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The ledger directory (default: $CIVIC_LEDGER_PATH, else ./ledger).", valueName: "dir"))
     var ledger: String?
+    @Flag(help: "Open the ledger without write access (works on a read-only copy); commands that write refuse (exit 77).")
+    var readOnly = false
 
     /// The directory: the option, else the environment variable, else `./ledger`.
     var path: String {
@@ -21,8 +23,13 @@ struct LedgerOptions: ParsableArguments {
         return "./ledger"
     }
 
-    /// Opens the ledger with its projections maintained on every append.
-    func open(create: Bool = false, readOnly: Bool = false) throws(LedgerError) -> Ledger {
-        try Ledger.open(path, options: Ledger.Options(create: create, readOnly: readOnly, projectors: [ZoneProjector()]))
+    /// Opens the ledger with its projections maintained on every append. A command that
+    /// writes (`readOnly` false) is refused under `--read-only` before it reads any input.
+    func open(create: Bool = false, readOnly: Bool = false, groupReadable: Bool = false) throws(LedgerError) -> Ledger {
+        if self.readOnly && !readOnly {
+            throw LedgerError(.readOnly, "--read-only was given, but this command writes to the ledger")
+        }
+        return try Ledger.open(path, options: Ledger.Options(create: create, readOnly: readOnly, groupReadable: groupReadable,
+                                                             projectors: [ZoneProjector()]))
     }
 }

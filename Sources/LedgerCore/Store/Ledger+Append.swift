@@ -100,14 +100,7 @@ extension Ledger {
 
             event.assemble(prev: head.hash, recorded: recordedText, seq: seq, version: version, into: &record)
             let hash = record.withUnsafeBytes { ChainHash.of($0) }
-            try seq.withBigEndianBytes { key in
-                try txn.put(db.events, key: key, reserving: EventRecord.hashSize + record.count, options: .append) { value in
-                    withUnsafeBytes(of: hash.bytes) { value.copyMemory(from: $0) }
-                    record.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: value[EventRecord.hashSize...]).copyMemory(from: $0) }
-                }
-                Ledger.streamEventKey(stream, version, into: &streamKey)
-                try streamKey.withUnsafeBytes { try txn.put(db.streamEvents, key: $0, value: key) }
-            }
+            try putRecord(txn, seq: seq, hash: hash, body: record, stream: stream, version: version, streamKey: &streamKey)
             versions[stream] = version
             if !projectors.isEmpty {
                 appended.append(event.event(seq: seq, version: version, recorded: recordedString, prev: head.hash, hash: hash))
@@ -116,15 +109,33 @@ extension Ledger {
             outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
                                           version: version, hash: hash, line: event.line))
         }
-        for (stream, version) in versions {
-            var stream = stream
-            try stream.withUTF8 { key in
-                try version.withBigEndianBytes { try txn.put(db.streams, key: UnsafeRawBufferPointer(key), value: $0) }
-            }
-        }
+        try putStreamVersions(txn, versions)
         // Projections change in the same transaction as the log, so they are never behind it.
         for projector in projectors where !appended.isEmpty { try projector.apply(appended, in: txn, ledger: self) }
         return outcomes
+    }
+
+    /// Writes one event's record (hash ‖ body) under its seq, and its stream index entry.
+    /// `streamKey` is scratch space, reused across a batch.
+    func putRecord(_ txn: Transaction, seq: UInt64, hash: ChainHash, body: [UInt8], stream: String, version: UInt64, streamKey: inout [UInt8]) throws {
+        try seq.withBigEndianBytes { key in
+            try txn.put(databases.events, key: key, reserving: EventRecord.hashSize + body.count, options: .append) { value in
+                withUnsafeBytes(of: hash.bytes) { value.copyMemory(from: $0) }
+                body.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: value[EventRecord.hashSize...]).copyMemory(from: $0) }
+            }
+            Ledger.streamEventKey(stream, version, into: &streamKey)
+            try streamKey.withUnsafeBytes { try txn.put(databases.streamEvents, key: $0, value: key) }
+        }
+    }
+
+    /// Records each stream's version after a batch.
+    func putStreamVersions(_ txn: Transaction, _ versions: [String: UInt64]) throws {
+        for (stream, version) in versions {
+            var stream = stream
+            try stream.withUTF8 { key in
+                try version.withBigEndianBytes { try txn.put(databases.streams, key: UnsafeRawBufferPointer(key), value: $0) }
+            }
+        }
     }
 
     /// A correction or retraction must refer to an original event (not another correction)

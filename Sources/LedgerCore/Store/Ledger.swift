@@ -19,14 +19,18 @@ public final class Ledger: Sendable {
         public var create = false
         /// Open without write access; every writing call then fails with `.readOnly`.
         public var readOnly = false
+        /// When creating: let the owner's group read the ledger (files 0640, directory 0750)
+        /// instead of the owner alone (0600, 0700).
+        public var groupReadable = false
         /// The map size to start with; it grows by itself.
         public var initialMapSize = 256 << 20
         /// Views kept up to date inside every append's transaction.
         public var projectors: [any LedgerProjector] = []
 
-        public init(create: Bool = false, readOnly: Bool = false, projectors: [any LedgerProjector] = []) {
+        public init(create: Bool = false, readOnly: Bool = false, groupReadable: Bool = false, projectors: [any LedgerProjector] = []) {
             self.create = create
             self.readOnly = readOnly
+            self.groupReadable = groupReadable
             self.projectors = projectors
         }
     }
@@ -70,9 +74,10 @@ public final class Ledger: Sendable {
             guard options.create, !options.readOnly else {
                 throw LedgerError(.notFound, "no ledger at '\(path)' (create one with 'civic-ledger init' or append with --create)")
             }
-            try makeDirectories(path)
+            try makeDirectories(path, mode: options.groupReadable ? 0o750 : 0o700)
         }
         var environmentOptions = Environment.Options()
+        environmentOptions.fileMode = options.groupReadable ? 0o640 : 0o600
         environmentOptions.readOnly = options.readOnly
         environmentOptions.initialMapSize = options.initialMapSize
         do {
@@ -116,11 +121,11 @@ public final class Ledger: Sendable {
         }
     }
 
-    private static func makeDirectories(_ path: String) throws(LedgerError) {
+    static func makeDirectories(_ path: String, mode: mode_t) throws(LedgerError) {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
-            if mkdir(current, 0o700) != 0 && errno != EEXIST {
+            if mkdir(current, mode) != 0 && errno != EEXIST {
                 throw LedgerError(.storage, "cannot create the ledger directory '\(current)': \(String(cString: strerror(errno)))")
             }
         }
