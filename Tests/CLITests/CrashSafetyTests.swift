@@ -131,7 +131,7 @@ private struct KillingRun {
                 // Killed anywhere from its start to a little past its expected end, stretched
                 // for the other writers it shares the cores and the writer lock with.
                 let expected = single + perEvent * Double(count ?? 0)
-                let delay = Double.random(in: 0...1, using: &random) * expected * (1.3 + 0.5 * Double(writers - 1))
+                let delay = Double.random(in: 0...1, using: &random) * expected * (1.1 + 0.4 * Double(writers - 1))
                 launches.append(Launch(process: process, ids: ids, isBatch: count != nil, killAt: monotonicSeconds() + delay))
             }
             for launch in launches.sorted(by: { $0.killAt < $1.killAt }) {

@@ -109,13 +109,15 @@ enum LedgerConsistency {
         let after = try views(ledger)
 
         for (name, view) in before.sorted(by: { $0.key < $1.key }) {
-            #expect(view == after[name], "\(name) differs from a rebuild: \(firstDifference(view, after[name] ?? ""))", sourceLocation: sourceLocation)
+            let same = view == after[name]
+            #expect(same, "\(name) differs from a rebuild: \(firstDifference(view, after[name] ?? ""))", sourceLocation: sourceLocation)
         }
         #expect(before["projects"].map { !$0.isEmpty } == true, "no projects at all", sourceLocation: sourceLocation)
         for year in ZoneEventMaker.years {
             let inLog = Set(events.filter { ($0["effective"] as? String)?.hasPrefix("\(year)-") == true }.compactMap { $0["seq"] as? Int })
             let inTimeline = Set(try CLI.jsonLines(after["history \(year)"] ?? "").compactMap { $0["seq"] as? Int })
-            #expect(inTimeline == inLog, "the \(year) timeline holds \(inTimeline.count) events, the log \(inLog.count) effective that year",
+            let same = inTimeline == inLog
+            #expect(same, "the \(year) timeline holds \(inTimeline.count) events, the log \(inLog.count) effective that year",
                     sourceLocation: sourceLocation)
         }
     }
