@@ -129,9 +129,12 @@ private struct KillingRun {
                 let (process, ids) = try launch(number, count: count)
                 number += 1
                 // Killed anywhere from its start to a little past its expected end, stretched
-                // for the other writers it shares the cores and the writer lock with.
+                // for the other writers it shares the cores and the writer lock with; once 20
+                // appends have finished, mostly before the end (every append that finishes
+                // makes the ledger, and the next appends, bigger).
                 let expected = single + perEvent * Double(count ?? 0)
-                let delay = Double.random(in: 0...1, using: &random) * expected * (1.1 + 0.4 * Double(writers - 1))
+                let stretch = (result.succeeded < 20 ? 1.1 : 0.8) + 0.4 * Double(writers - 1)
+                let delay = Double.random(in: 0...1, using: &random) * expected * stretch
                 launches.append(Launch(process: process, ids: ids, isBatch: count != nil, killAt: monotonicSeconds() + delay))
             }
             for launch in launches.sorted(by: { $0.killAt < $1.killAt }) {
