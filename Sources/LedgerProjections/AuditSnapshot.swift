@@ -67,11 +67,12 @@ public struct AuditSnapshot: Sendable {
         defer { lock.release() }
         return try ledger.storage("cannot take an audit snapshot") {
             let environment = ledger.environment
-            let (seq, old) = try environment.read { txn in (try ledger.readHead(txn).seq, try AuditSnapshot.entry(txn)) }
-            let generation = (old?.generation ?? 0) + 1
-            try environment.write { txn in
+            let (seq, old, generation) = try environment.write { txn in
+                let old = try AuditSnapshot.entry(txn)
+                let generation = (old?.generation ?? 0) + 1
                 if let leftover = try txn.openDatabase(named: AuditSnapshot.table(generation), create: false) { try txn.dropDatabase(leftover) }
                 _ = try txn.openDatabase(named: AuditSnapshot.table(generation), create: true)
+                return (try ledger.readHead(txn).seq, old, generation)
             }
             var entities = 0, entries = 0, done = 0
             try ProjectionRebuilder(ledger).forEachChunkOfEntities(upTo: seq) { chunk in

@@ -47,14 +47,17 @@ public struct ProjectionRebuilder {
         let started = RecordedTime.monotonicSeconds()
         return try ledger.storage("cannot rebuild the \(name.rawValue) projection") {
             let environment = ledger.environment
-            let (snapshot, old) = try environment.read { txn in (try ledger.readHead(txn).seq, try ProjectionTables.entry(txn, name)) }
-            let generation = (old?.generation ?? 0) + 1
-            // Fresh tables for the new generation (a crashed rebuild may have left some).
-            try environment.write { txn in
+            // Fresh tables for the new generation (a crashed rebuild may have left some). The
+            // head and the generation in use are read in the same transaction, so an append
+            // (even a ledger's first, which starts generation 1) cannot slip in between.
+            let (snapshot, old, generation) = try environment.write { txn in
+                let old = try ProjectionTables.entry(txn, name)
+                let generation = (old?.generation ?? 0) + 1
                 for table in ProjectionTables.tables(of: name, generation: generation) {
                     if let leftover = try txn.openDatabase(named: table, create: false) { try txn.dropDatabase(leftover) }
                     _ = try txn.openDatabase(named: table, create: true)
                 }
+                return (try ledger.readHead(txn).seq, old, generation)
             }
             var contributions = ZoneContribution()
             switch name {
