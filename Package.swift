@@ -116,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerCoreTests",
-            dependencies: ["TestSupport", "LedgerCore", "LedgerValues", "LMDB"],
+            dependencies: ["TestSupport", "LedgerCore", "LedgerSchemas", "LedgerValues", "LMDB"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -32,9 +32,11 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         self.line = line
     }
 
+    /// The message as one line: control characters in it (a key or value quoted from the
+    /// input may hold any) are shown escaped.
     public var description: String {
-        if let line { return "line \(line): \(message)" }
-        return message
+        if let line { return "line \(line): \(MessageText.oneLine(message))" }
+        return MessageText.oneLine(message)
     }
 
     /// The same error, said of batch line `line`.
