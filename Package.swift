@@ -83,6 +83,7 @@ let package = Package(
                 "LedgerProjections",
                 "LedgerSchemas",
                 "LedgerValues",
+                "LMDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

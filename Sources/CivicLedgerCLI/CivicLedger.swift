@@ -30,4 +30,10 @@ struct CivicLedger: ParsableCommand {
             CheckpointCommand.self,
         ]
     )
+
+    static func main() {
+        // A damaged ledger file can make LMDB fault: one line and exit 74, not a crash.
+        CrashGuard.install()
+        main(nil)
+    }
 }

@@ -41,6 +41,11 @@ public final class Environment: @unchecked Sendable {
     /// Where the registry knows this environment by.
     private let registryKey: String
 
+    /// Called, when set, with LMDB's message when one of LMDB's own consistency checks fails,
+    /// which means its file is damaged; LMDB aborts the process (SIGABRT) when this returns.
+    /// The command-line tool sets it to say so on one line and exit 74.
+    nonisolated(unsafe) public static var assertionHandler: (@Sendable (String) -> Void)?
+
     /// How many times this environment grew its map (for tests and statistics).
     public private(set) var mapGrowths = 0
     private init(path: String, registryKey: String, options: Options, env: OpaquePointer) {
@@ -98,6 +103,9 @@ public final class Environment: @unchecked Sendable {
         var stale: Int32 = 0
         try check(mdb_env_create(&handle), "mdb_env_create", context: path)
         guard let handle else { throw LMDBError(code: ENOMEM, operation: "mdb_env_create", context: path) }
+        mdb_env_set_assert(handle) { _, message in
+            Environment.assertionHandler?(message.map { String(cString: $0) } ?? "")
+        }
         do throws(LMDBError) {
             try check(mdb_env_set_maxdbs(handle, options.maxDatabases), "mdb_env_set_maxdbs")
             try check(mdb_env_set_maxreaders(handle, options.maxReaders), "mdb_env_set_maxreaders")
@@ -304,7 +312,10 @@ public final class Environment: @unchecked Sendable {
         var stat = MDB_stat()
         mdb_env_stat(env, &stat)
         let pageSize = Int(stat.ms_psize)
-        return Info(mapSize: envInfo.me_mapsize, usedSize: (envInfo.me_last_pgno + 1) * pageSize,
+        // The last page number comes from the file's header: a damaged one can be any
+        // number, which must not crash a statistics call.
+        let (used, overflow) = (envInfo.me_last_pgno &+ 1).multipliedReportingOverflow(by: pageSize)
+        return Info(mapSize: envInfo.me_mapsize, usedSize: overflow || used < 0 ? .max : used,
                     pageSize: pageSize, maxReaders: Int(envInfo.me_maxreaders),
                     readersInUse: Int(envInfo.me_numreaders))
     }
@@ -315,6 +326,8 @@ public final class Environment: @unchecked Sendable {
         try writerLock.withExclusive { () throws(LMDBError) in
             try resizeLock.withExclusive { () throws(LMDBError) in
                 let current = info
+                // Past any real size (a damaged header): leave it to the write to fail.
+                guard current.usedSize < 1 << 56, bytes < 1 << 56, current.mapSize > 0 else { return }
                 let wanted = current.usedSize + bytes
                 guard wanted > current.mapSize else { return }
                 var next = current.mapSize

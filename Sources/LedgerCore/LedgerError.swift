@@ -50,6 +50,14 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         if error.isDiskFull {
             return LedgerError(.storage, "\(what): the disk is full (\(error.operation)); nothing was written")
         }
+        if error.isCorrupted {
+            return LedgerError(.storage, "\(what): the ledger file is damaged (LMDB: \(error.message), in \(error.context ?? error.operation)); "
+                                   + "run 'civic-ledger verify' on a backup or restore one")
+        }
+        if error.isOutOfMemory && error.operation == "mdb_env_open" {
+            return LedgerError(.storage, "\(what): the ledger file cannot be mapped into memory (\(error.message)); "
+                                   + "its header may be damaged: run 'civic-ledger verify' on a backup or restore one")
+        }
         return LedgerError(.storage, "\(what): \(error)")
     }
 }
