@@ -103,7 +103,7 @@ import Glibc
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in input { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
         let path = corpusPath + "/found-\(String(hash, radix: 16)).ndjson"
-        FileManager.default.createFile(atPath: path, contents: Data(input))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(input))
         return path
     }
 
