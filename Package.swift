@@ -83,6 +83,7 @@ let package = Package(
                 "LedgerProjections",
                 "LedgerSchemas",
                 "LedgerValues",
+                "LMDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -116,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerCoreTests",
-            dependencies: ["TestSupport", "LedgerCore", "LedgerValues", "LMDB"],
+            dependencies: ["TestSupport", "LedgerCore", "LedgerSchemas", "LedgerValues", "LMDB"],
             swiftSettings: strictSettings
         ),
         .testTarget(

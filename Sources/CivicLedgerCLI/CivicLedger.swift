@@ -33,4 +33,10 @@ struct CivicLedger: ParsableCommand {
             ImportCommand.self,
         ]
     )
+
+    static func main() {
+        // A damaged ledger file can make LMDB fault: one line and exit 74, not a crash.
+        CrashGuard.install()
+        main(nil)
+    }
 }

@@ -1,4 +1,9 @@
 import CLMDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// A position in one database, valid inside the `withCursor` closure that made it.
 /// Every move returns the entry it lands on, or nil past either end.
@@ -7,17 +12,25 @@ public struct Cursor {
 
     let cursor: OpaquePointer
     let database: Database
+    /// The key the cursor is on, copied: each step must move past it in key order. A damaged
+    /// file can link its B-tree pages in a loop, and a scan would then never end.
+    private var position: [UInt8] = []
+
+    init(cursor: OpaquePointer, database: Database) {
+        self.cursor = cursor
+        self.database = database
+    }
 
     public mutating func first() throws(LMDBError) -> Entry? { try move(MDB_FIRST) }
     public mutating func last() throws(LMDBError) -> Entry? { try move(MDB_LAST) }
-    public mutating func next() throws(LMDBError) -> Entry? { try move(MDB_NEXT) }
-    public mutating func previous() throws(LMDBError) -> Entry? { try move(MDB_PREV) }
+    public mutating func next() throws(LMDBError) -> Entry? { try step(MDB_NEXT, forward: true) }
+    public mutating func previous() throws(LMDBError) -> Entry? { try step(MDB_PREV, forward: false) }
 
     /// Moves to the first entry whose key is greater than or equal to `key`.
     public mutating func seek(atLeast key: UnsafeRawBufferPointer) throws(LMDBError) -> Entry? {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val()
-        return try result(mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE), k, v)
+        return try remember(try result(mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE), k, v))
     }
 
     /// Moves to the first entry whose big-endian integer key is at least `key`.
@@ -28,7 +41,40 @@ public struct Cursor {
     private mutating func move(_ op: MDB_cursor_op) throws(LMDBError) -> Entry? {
         var k = MDB_val()
         var v = MDB_val()
-        return try result(mdb_cursor_get(cursor, &k, &v, op), k, v)
+        return try remember(try result(mdb_cursor_get(cursor, &k, &v, op), k, v))
+    }
+
+    /// A move to the next or previous entry, whose key must come after (or before) the one
+    /// the cursor was on, in LMDB's default order: bytes compared, then the shorter first.
+    private mutating func step(_ op: MDB_cursor_op, forward: Bool) throws(LMDBError) -> Entry? {
+        var k = MDB_val()
+        var v = MDB_val()
+        guard let entry = try result(mdb_cursor_get(cursor, &k, &v, op), k, v) else { return nil }
+        // LMDB keys are never empty: an empty position is no position yet.
+        if !position.isEmpty {
+            let order = position.withUnsafeBytes { Cursor.compare(entry.key, $0) }
+            guard forward ? order > 0 : order < 0 else {
+                throw LMDBError(code: MDB_CORRUPTED, operation: "mdb_cursor_get", context: "\(database.name), whose keys are out of order")
+            }
+        }
+        return try remember(entry)
+    }
+
+    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0, let x = a.baseAddress, let y = b.baseAddress {
+            let order = memcmp(x, y, common)
+            if order != 0 { return Int(order) }
+        }
+        return a.count - b.count
+    }
+
+    private mutating func remember(_ entry: Entry?) throws(LMDBError) -> Entry? {
+        if let entry {
+            position.removeAll(keepingCapacity: true)
+            position.append(contentsOf: entry.key)
+        }
+        return entry
     }
 
     private func result(_ rc: Int32, _ k: MDB_val, _ v: MDB_val) throws(LMDBError) -> Entry? {

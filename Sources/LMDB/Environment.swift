@@ -41,6 +41,11 @@ public final class Environment: @unchecked Sendable {
     /// Where the registry knows this environment by.
     private let registryKey: String
 
+    /// Called, when set, with LMDB's message when one of LMDB's own consistency checks fails,
+    /// which means its file is damaged; LMDB aborts the process (SIGABRT) when this returns.
+    /// The command-line tool sets it to say so on one line and exit 74.
+    nonisolated(unsafe) public static var assertionHandler: (@Sendable (String) -> Void)?
+
     /// How many times this environment grew its map (for tests and statistics).
     public private(set) var mapGrowths = 0
     private init(path: String, registryKey: String, options: Options, env: OpaquePointer) {
@@ -108,10 +113,14 @@ public final class Environment: @unchecked Sendable {
         var stale: Int32 = 0
         try check(mdb_env_create(&handle), "mdb_env_create", context: path)
         guard let handle else { throw LMDBError(code: ENOMEM, operation: "mdb_env_create", context: path) }
+        mdb_env_set_assert(handle) { _, message in
+            Environment.assertionHandler?(message.map { String(cString: $0) } ?? "")
+        }
         do throws(LMDBError) {
             try check(mdb_env_set_maxdbs(handle, options.maxDatabases), "mdb_env_set_maxdbs")
             try check(mdb_env_set_maxreaders(handle, options.maxReaders), "mdb_env_set_maxreaders")
             try check(mdb_env_set_mapsize(handle, options.initialMapSize), "mdb_env_set_mapsize")
+            if !withoutLocks { try reserveLockFile(path: path, options: options) }
             let flags = UInt32(MDB_NOTLS) | (options.readOnly ? UInt32(MDB_RDONLY) : 0) | (withoutLocks ? UInt32(MDB_NOLOCK) : 0)
             try check(mdb_env_open(handle, path, flags, options.fileMode), "mdb_env_open", context: path)
             // Clear reader slots left by processes that were killed mid-read.
@@ -121,6 +130,34 @@ public final class Environment: @unchecked Sendable {
             throw error
         }
         return Environment(path: path, registryKey: key, options: options, env: handle)
+    }
+
+    /// Gives `lock.mdb` its disk blocks before LMDB maps it. LMDB sizes the file with
+    /// `ftruncate` and writes to it through a shared mapping: on a full disk (a full tmpfs
+    /// above all) the first store to a page that has no block behind it kills the process
+    /// with SIGBUS. Allocated here, a full disk is an ENOSPC error instead.
+    private static func reserveLockFile(path: String, options: Options) throws(LMDBError) {
+        let lockPath = path + "/lock.mdb"
+        var created = true
+        var fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, options.fileMode)
+        if fd < 0 && errno == EEXIST {
+            created = false
+            fd = Glibc.open(lockPath, O_RDWR | O_CLOEXEC)
+        }
+        // No write access (a read-only ledger or file system): LMDB says what it can't do.
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        // LMDB's lock file: a 192-byte header and one 64-byte slot per reader after the
+        // first, in whole pages. One of the right size has been set up by an earlier open.
+        let pageSize = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
+        let wanted = ((Int(options.maxReaders) - 1) * 64 + 192 + pageSize - 1) / pageSize * pageSize
+        var status = stat()
+        guard fstat(fd, &status) == 0, Int(status.st_size) < wanted else { return }
+        let rc = posix_fallocate(fd, 0, off_t(wanted))
+        if rc == ENOSPC || rc == EDQUOT {
+            if created { unlink(lockPath) }
+            throw LMDBError(code: rc, operation: "mdb_env_open", context: lockPath)
+        }
     }
 
     // MARK: Registry
@@ -192,10 +229,21 @@ public final class Environment: @unchecked Sendable {
             throw error
         }
         // A failed commit has already freed the transaction: it must not be aborted again.
-        let rc = mdb_txn_commit(txn)
+        var rc = mdb_txn_commit(txn)
         if rc == MDB_MAP_FULL { state.mapFull = true }
+        // LMDB reports a write the file system cut short as EIO; on a full disk that is
+        // what it is, so say so.
+        if rc == EIO && fileSystemIsFull { rc = ENOSPC }
         try check(rc, "mdb_txn_commit", context: path)
         return value
+    }
+
+    /// Less than 1 MiB left for this process on the file system that holds the environment.
+    private var fileSystemIsFull: Bool {
+        var status = statvfs()
+        guard statvfs(path, &status) == 0 else { return false }
+        let blocks = geteuid() == 0 ? UInt64(status.f_bfree) : UInt64(status.f_bavail)
+        return blocks * UInt64(status.f_frsize) < 1 << 20
     }
 
     private func begin(readOnly: Bool) throws(LMDBError) -> OpaquePointer {
@@ -274,7 +322,10 @@ public final class Environment: @unchecked Sendable {
         var stat = MDB_stat()
         mdb_env_stat(env, &stat)
         let pageSize = Int(stat.ms_psize)
-        return Info(mapSize: envInfo.me_mapsize, usedSize: (envInfo.me_last_pgno + 1) * pageSize,
+        // The last page number comes from the file's header: a damaged one can be any
+        // number, which must not crash a statistics call.
+        let (used, overflow) = (envInfo.me_last_pgno &+ 1).multipliedReportingOverflow(by: pageSize)
+        return Info(mapSize: envInfo.me_mapsize, usedSize: overflow || used < 0 ? .max : used,
                     pageSize: pageSize, maxReaders: Int(envInfo.me_maxreaders),
                     readersInUse: Int(envInfo.me_numreaders))
     }
@@ -285,6 +336,8 @@ public final class Environment: @unchecked Sendable {
         try writerLock.withExclusive { () throws(LMDBError) in
             try resizeLock.withExclusive { () throws(LMDBError) in
                 let current = info
+                // Past any real size (a damaged header): leave it to the write to fail.
+                guard current.usedSize < 1 << 56, bytes < 1 << 56, current.mapSize > 0 else { return }
                 let wanted = current.usedSize + bytes
                 guard wanted > current.mapSize else { return }
                 var next = current.mapSize

@@ -38,6 +38,13 @@ public struct LMDBError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isNotFound: Bool { code == MDB_NOTFOUND }
     /// The key is there already (a put with `.noOverwrite`).
     public var isKeyExists: Bool { code == MDB_KEYEXIST }
+    /// LMDB found its file damaged: a page of the wrong kind or past the end, or no valid
+    /// header.
+    public var isCorrupted: Bool {
+        code == MDB_CORRUPTED || code == MDB_PAGE_NOTFOUND || code == MDB_INVALID || code == MDB_VERSION_MISMATCH
+    }
+    /// Memory could not be had: from `mdb_env_open`, the map did not fit in the address space.
+    public var isOutOfMemory: Bool { code == ENOMEM }
     /// The disk (not the map) has no room left.
     public var isDiskFull: Bool { code == ENOSPC || code == EDQUOT }
 }

@@ -96,7 +96,7 @@ public struct Transaction {
         var stat = MDB_stat()
         try check(mdb_stat(txn, database.dbi, &stat), "mdb_stat", context: database.name)
         return DatabaseStatistics(entries: stat.ms_entries, depth: Int(stat.ms_depth),
-                                  pages: stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages,
+                                  pages: stat.ms_branch_pages &+ stat.ms_leaf_pages &+ stat.ms_overflow_pages,
                                   pageSize: Int(stat.ms_psize))
     }
 

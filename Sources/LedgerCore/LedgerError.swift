@@ -32,9 +32,11 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         self.line = line
     }
 
+    /// The message as one line: control characters in it (a key or value quoted from the
+    /// input may hold any) are shown escaped.
     public var description: String {
-        if let line { return "line \(line): \(message)" }
-        return message
+        if let line { return "line \(line): \(MessageText.oneLine(message))" }
+        return MessageText.oneLine(message)
     }
 
     /// The same error, said of batch line `line`.
@@ -47,6 +49,14 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
     static func storage(_ error: LMDBError, doing what: String) -> LedgerError {
         if error.isDiskFull {
             return LedgerError(.storage, "\(what): the disk is full (\(error.operation)); nothing was written")
+        }
+        if error.isCorrupted {
+            return LedgerError(.storage, "\(what): the ledger file is damaged (LMDB: \(error.message), in \(error.context ?? error.operation)); "
+                                   + "run 'civic-ledger verify' on a backup or restore one")
+        }
+        if error.isOutOfMemory && error.operation == "mdb_env_open" {
+            return LedgerError(.storage, "\(what): the ledger file cannot be mapped into memory (\(error.message)); "
+                                   + "its header may be damaged: run 'civic-ledger verify' on a backup or restore one")
         }
         return LedgerError(.storage, "\(what): \(error)")
     }

@@ -24,21 +24,25 @@ extension Ledger {
     package func forEachStream(_ body: (String, [EntityEvent]) throws -> Void) throws {
         var after: [UInt8]?
         while true {
-            let chunk: [(String, [EntityEvent])] = try environment.read { txn in
+            // The next chunk starts after the last key read, as stored: a key that is not
+            // UTF-8 (a damaged file) does not come back as itself from the decoded name.
+            let (chunk, lastKey): ([(String, [EntityEvent])], [UInt8]?) = try environment.read { txn in
                 try txn.withCursor(databases.streams) { cursor in
                     var found: [(String, [EntityEvent])] = []
+                    var lastKey: [UInt8]?
                     var entry = try after.map { key in try (key + [0]).withUnsafeBytes { try cursor.seek(atLeast: $0) } } ?? cursor.first()
                     while let current = entry, found.count < 256 {
                         let stream = String(decoding: current.key, as: UTF8.self)
                         found.append((stream, try streamEvents(txn, stream)))
+                        lastKey = Array(current.key)
                         entry = try cursor.next()
                     }
-                    return found
+                    return (found, lastKey)
                 }
             }
-            guard let last = chunk.last else { return }
+            guard let lastKey else { return }
             for (stream, events) in chunk { try body(stream, events) }
-            after = Array(last.0.utf8)
+            after = lastKey
         }
     }
 }

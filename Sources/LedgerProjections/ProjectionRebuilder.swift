@@ -118,21 +118,24 @@ public struct ProjectionRebuilder {
         let db = ledger.databases
         var after: [UInt8]? = nil
         while true {
-            let streams: [String] = try ledger.environment.read { txn in
+            // The next chunk starts after the last key read, as stored (see forEachStream).
+            let (streams, lastKey): ([String], [UInt8]?) = try ledger.environment.read { txn in
                 try txn.withCursor(db.streams) { cursor in
                     var names: [String] = []
+                    var lastKey: [UInt8]?
                     var entry = try after.map { key in try (key + [0]).withUnsafeBytes { try cursor.seek(atLeast: $0) } } ?? cursor.first()
                     while let current = entry, names.count < ProjectionRebuilder.streamChunk {
                         names.append(String(decoding: current.key, as: UTF8.self))
+                        lastKey = Array(current.key)
                         entry = try cursor.next()
                     }
-                    return names
+                    return (names, lastKey)
                 }
             }
+            guard let lastKey else { return }
             let chunk = try foldInParallel(streams, upTo: snapshot)
-            guard let last = chunk.last else { return }
             try body(chunk)
-            after = Array(last.stream.utf8)
+            after = lastKey
         }
     }
 

@@ -117,7 +117,7 @@ final class SchemaNode: @unchecked Sendable {
                     path.removeLast()
                 } else if let additionalProperties {
                     if additionalProperties.constant == false {
-                        fail("additionalProperties", "unknown member '\(key)'")
+                        fail("additionalProperties", "unknown member '\(MessageText.quote(key))'")
                     } else {
                         path.append(key)
                         additionalProperties.validate(member, path: &path, limit: limit, into: &failures)

@@ -32,7 +32,7 @@ enum CLI {
         process.environment = env
         // Standard error goes to a file, so that only one pipe needs draining while it runs.
         let errPath = NSTemporaryDirectory() + "cli-stderr-" + UUID().uuidString
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         let out = Pipe(), input = Pipe()

@@ -22,6 +22,10 @@ struct AppendCommand: ParsableCommand {
             ('civic-ledger schema list') before anything is written; an error
             names the line, the JSON pointer and the rule broken (exit 65).
 
+            Limits (docs/FORMAT.md §9): a line, one event, is at most \(Limits.maxEventBytes >> 20) MiB;
+            nesting at most \(Limits.maxDepth) levels; a batch at most \(Limits.maxBatchBytes >> 30) GiB;
+            numbers within ±2^53. Past them the input is refused (exit 65).
+
             An id seen before with the same content is not written again: the
             existing seq is reported, so retries are safe. With other content it
             is a conflict (exit 75), as is an expected version the stream is not

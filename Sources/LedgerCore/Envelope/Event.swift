@@ -69,7 +69,7 @@ public enum EventRecord {
             throw damaged("record is not valid JSON (\(error))")
         }
         guard case .object(let object) = value else { throw damaged("record is not a JSON object") }
-        for key in object.keys where !fields.contains(key) { throw damaged("record has an unknown field '\(key)'") }
+        for key in object.keys where !fields.contains(key) { throw damaged("record has an unknown field '\(MessageText.quote(key))'") }
         func string(_ key: String) throws(LedgerError) -> String {
             guard case .string(let text)? = object[key] else { throw damaged("record field '\(key)' is missing or not a string") }
             return text

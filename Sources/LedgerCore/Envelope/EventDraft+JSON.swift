@@ -26,7 +26,7 @@ extension EventDraft {
             switch key {
             case "id", "type", "stream", "effective", "expectedVersion", "actor", "source", "schemaVersion", "data": continue
             case "seq", "version", "recorded", "prev", "hash": continue  // the ledger's own, ignored
-            default: throw LedgerError(.invalidInput, "unknown field '\(key)' (an event has: \(EventDraft.clientFields.sorted().joined(separator: ", ")))")
+            default: throw LedgerError(.invalidInput, "unknown field '\(MessageText.quote(key))' (an event has: \(EventDraft.clientFields.sorted().joined(separator: ", ")))")
             }
         }
         guard let type = object["type"] else { throw LedgerError(.invalidInput, "missing required field 'type'") }
@@ -59,7 +59,7 @@ extension EventDraft {
     /// Parses an effective time, or says what form it must take.
     public static func effectiveTime(_ text: String) throws(LedgerError) -> EffectiveTime {
         guard let time = EffectiveTime(text) else {
-            throw LedgerError(.invalidInput, "field 'effective': '\(text)' is not a valid date (YYYY-MM-DD) or date-time with offset (YYYY-MM-DDTHH:MM:SS+08:00)")
+            throw LedgerError(.invalidInput, "field 'effective': '\(MessageText.quote(text))' is not a valid date (YYYY-MM-DD) or date-time with offset (YYYY-MM-DDTHH:MM:SS+08:00)")
         }
         return time
     }

@@ -51,7 +51,7 @@ public struct EventDraft: Sendable, Equatable {
     /// A type is dotted lowercase words: `project.signed`, `housing.batch_handed_over`.
     public static func checkType(_ type: String) throws(LedgerError) {
         guard type.utf8.count <= Limits.maxTypeBytes, isDottedName(type.utf8) else {
-            throw LedgerError(.invalidInput, "field 'type': '\(type)' is not a type name (dotted lowercase words such as project.signed)")
+            throw LedgerError(.invalidInput, "field 'type': '\(MessageText.quote(type))' is not a type name (dotted lowercase words such as project.signed)")
         }
     }
 
@@ -59,7 +59,7 @@ public struct EventDraft: Sendable, Equatable {
     /// `road/xujiaguan`.
     public static func checkStream(_ stream: String) throws(LedgerError) {
         guard stream.utf8.count <= Limits.maxStreamBytes, isStreamName(stream.utf8) else {
-            throw LedgerError(.invalidInput, "field 'stream': '\(stream)' is not a stream name (kind/name such as project/baweitong-hq, ASCII letters, digits, '-', '_', '.')")
+            throw LedgerError(.invalidInput, "field 'stream': '\(MessageText.quote(stream))' is not a stream name (kind/name such as project/baweitong-hq, ASCII letters, digits, '-', '_', '.')")
         }
     }
 

@@ -84,7 +84,7 @@ public struct PreparedEvent: Sendable {
             throw LedgerError(.invalidInput, "type '\(draft.type)' has no schema version \(version) (it has \(known))")
         }
         if validation == .catalog, let failure = schema.validate(.object(draft.data), limit: 1).first {
-            throw LedgerError(.invalidInput, "data\(failure.instancePath): \(failure.message) (\(failure.keyword))")
+            throw LedgerError(.invalidInput, "data\(MessageText.quote(failure.instancePath, limit: 200)): \(failure.message) (\(failure.keyword))")
         }
         return version
     }

@@ -160,7 +160,7 @@ extension Ledger {
         }
         if let replacement = event.replacementData,
            let failure = EventCatalog.shared.schema(type: target.type, version: target.schemaVersion)?.validate(.object(replacement), limit: 1).first {
-            throw LedgerError(.invalidInput, "data/data\(failure.instancePath): \(failure.message) (\(failure.keyword)), as \(target.type) v\(target.schemaVersion) requires", line: event.line)
+            throw LedgerError(.invalidInput, "data/data\(MessageText.quote(failure.instancePath, limit: 200)): \(failure.message) (\(failure.keyword)), as \(target.type) v\(target.schemaVersion) requires", line: event.line)
         }
     }
 

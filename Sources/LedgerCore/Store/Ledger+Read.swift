@@ -95,8 +95,13 @@ extension Ledger {
             var entry = try cursor.seek(atLeast: after &+ 1)
             while let current = entry, chunk.events.count < limit, scanned < Ledger.readChunk * 8 {
                 let event = try EventRecord.decode(current.value)
+                // The key is the seq: a record under another key is damage (and reading on
+                // from the record's own seq would go round in circles).
+                guard current.key.count == 8, let seq = UInt64(bigEndianBytes: current.key), seq == event.seq else {
+                    throw LedgerError(.storage, "seq \(event.seq): the record is stored under another key; the ledger is damaged (run 'civic-ledger verify')")
+                }
                 if type == nil || event.type == type { chunk.events.append(event) }
-                chunk.lastSeq = event.seq
+                chunk.lastSeq = seq
                 scanned += 1
                 entry = try cursor.next()
             }

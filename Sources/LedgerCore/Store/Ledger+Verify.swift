@@ -17,7 +17,7 @@ public struct VerificationReport: Sendable {
         public var message: String
 
         public var description: String {
-            seq.map { "seq \($0): \(message)" } ?? message
+            seq.map { "seq \($0): \(MessageText.oneLine(message))" } ?? MessageText.oneLine(message)
         }
     }
 
@@ -279,7 +279,7 @@ extension Ledger {
                 if stored == known || later {
                     if known > 0 { matched += 1 }
                 } else {
-                    return "the stream table says '\(stream)' is at version \(stored), its events say \(known)"
+                    return "the stream table says '\(MessageText.excerpt(current.key))' is at version \(stored), its events say \(known)"
                 }
                 entry = try cursor.next()
             }
@@ -350,9 +350,9 @@ extension Ledger {
 
     /// An index key for a message: ids as text, stream keys as `stream vN`.
     static func describeIndexKey(_ key: UnsafeRawBufferPointer, database: Database) -> String {
-        guard database.name == "stream-events", key.count >= 9 else { return String(decoding: key, as: UTF8.self) }
+        guard database.name == "stream-events", key.count >= 9 else { return MessageText.excerpt(key) }
         let version = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: key.suffix(8))) ?? 0
-        return String(decoding: key.prefix(key.count - 9), as: UTF8.self) + " v\(version)"
+        return MessageText.excerpt(UnsafeRawBufferPointer(rebasing: key.prefix(key.count - 9))) + " v\(version)"
     }
 }
 

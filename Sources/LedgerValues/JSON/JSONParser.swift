@@ -151,7 +151,7 @@ public struct JSONParser {
             skipWhitespace()
             let value = try parseValue(depth: depth)
             if sorted, let last = members.last?.key, !JSONObject.canonicalOrder(last, key) {
-                if last == key { throw JSONParseError(offset: keyStart, reason: "duplicate key \"\(key)\"") }
+                if last == key { throw JSONParseError(offset: keyStart, reason: "duplicate key \"\(MessageText.quote(key))\"") }
                 sorted = false
             }
             members.append((key, value))
@@ -172,7 +172,7 @@ public struct JSONParser {
         var result: [(key: String, value: JSONValue)] = []
         result.reserveCapacity(members.count)
         for position in order {
-            if let last = result.last?.key, last == keys[position] { throw error("duplicate key \"\(last)\"") }
+            if let last = result.last?.key, last == keys[position] { throw error("duplicate key \"\(MessageText.quote(last))\"") }
             result.append(members[position])
         }
         return JSONObject(sortedMembers: result)
@@ -267,7 +267,7 @@ public struct JSONParser {
             }
             appendUTF8(Unicode.Scalar(scalar)!, to: &buffer)
         default:
-            throw JSONParseError(offset: index - 2, reason: "invalid escape \\\(Character(Unicode.Scalar(byte)))")
+            throw JSONParseError(offset: index - 2, reason: "invalid escape: \\ followed by \(describe(byte))")
         }
     }
 
@@ -338,7 +338,7 @@ public struct JSONParser {
         }
         let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let value = Double(literal), value.isFinite else {
-            throw JSONParseError(offset: start, reason: "number \(literal) is out of range")
+            throw JSONParseError(offset: start, reason: "number \(MessageText.quote(literal)) is out of range")
         }
         if isInteger || abs(value) > JSONValue.maxExactInteger {
             throw JSONParseError(offset: start, reason: "number beyond ±2^53 cannot be held exactly (write it as a string)")
