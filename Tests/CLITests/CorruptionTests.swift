@@ -61,6 +61,14 @@ import TestSupport
     static let documentedFailures: Set<Int32> = [65, 66, 69, 74]
 
     /// What is wrong with how `command` ended on a damaged ledger, or nil if it ended well.
+    /// A temporary directory whose `ledger/data.mdb` holds `data`.
+    static func ledger(holding data: [UInt8]) throws -> TemporaryDirectory {
+        let dir = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.path + "/ledger", withIntermediateDirectories: false)
+        try Data(data).write(to: URL(fileURLWithPath: dir.path + "/ledger/data.mdb"))
+        return dir
+    }
+
     static func problem(_ command: [String], _ outcome: CLI.Outcome) -> String? {
         guard case .exit(let status) = outcome.end else { return "\(outcome)" }
         if status == 0 { return nil }
@@ -173,9 +181,7 @@ import TestSupport
         let key = record.lowerBound - 8
         #expect(Array(data[key..<record.lowerBound]) == [0, 0, 0, 0, 0, 0, 1, 0x21])
         data[key + 3] = 0x50
-        let dir = TemporaryDirectory()
-        try FileManager.default.createDirectory(atPath: dir.path + "/ledger", withIntermediateDirectories: false)
-        try Data(data).write(to: URL(fileURLWithPath: dir.path + "/ledger/data.mdb"))
+        let dir = try Self.ledger(holding: data)
         for command in Self.commands {
             let outcome = try CLI.run(command + ["--ledger", dir.path + "/ledger"], timeout: 10)
             #expect(Self.problem(command, outcome) == nil, "\(command): \(outcome)")
@@ -198,9 +204,7 @@ import TestSupport
         let hit = try #require(hits.count == 1 ? hits.first : nil, "\(hits.count) stream-table entries for road/r9")
         var data = original
         data[hit + 8 + 6] = 0xFF
-        let dir = TemporaryDirectory()
-        try FileManager.default.createDirectory(atPath: dir.path + "/ledger", withIntermediateDirectories: false)
-        try Data(data).write(to: URL(fileURLWithPath: dir.path + "/ledger/data.mdb"))
+        let dir = try Self.ledger(holding: data)
         // The rebuild walks the stream table the same way.
         for command in Self.commands + [["rebuild", "--all"]] {
             let outcome = try CLI.run(command + ["--ledger", dir.path + "/ledger"], timeout: 10)
@@ -224,9 +228,7 @@ import TestSupport
         #expect(Int(original[last]) | Int(original[last + 1]) << 8 == hit - page, "road/r9 is the page's last key")
         var data = original
         data.replaceSubrange(last - 2..<last + 2, with: [original[last], original[last + 1], original[last - 2], original[last - 1]])
-        let dir = TemporaryDirectory()
-        try FileManager.default.createDirectory(atPath: dir.path + "/ledger", withIntermediateDirectories: false)
-        try Data(data).write(to: URL(fileURLWithPath: dir.path + "/ledger/data.mdb"))
+        let dir = try Self.ledger(holding: data)
         for command in Self.commands + [["rebuild", "--all"]] {
             let outcome = try CLI.run(command + ["--ledger", dir.path + "/ledger"], timeout: 10)
             #expect(Self.problem(command, outcome) == nil, "\(command): \(outcome)")
@@ -244,9 +246,7 @@ import TestSupport
         #expect(data[16..<20].elementsEqual([0xDE, 0xC0, 0xEF, 0xBE]), "meta page 0 has LMDB's magic")
         data[143] = 0x7F
         for i in 144..<151 { data[i] = 0x7F }
-        let dir = TemporaryDirectory()
-        try FileManager.default.createDirectory(atPath: dir.path + "/ledger", withIntermediateDirectories: false)
-        try Data(data).write(to: URL(fileURLWithPath: dir.path + "/ledger/data.mdb"))
+        let dir = try Self.ledger(holding: data)
         for command in Self.commands + [["stats", "--json"]] {
             let outcome = try CLI.run(command + ["--ledger", dir.path + "/ledger"], timeout: 10)
             #expect(Self.problem(command, outcome) == nil, "\(command): \(outcome)")
@@ -266,9 +266,7 @@ import TestSupport
             var data = original
             let width = i == 3 ? 4 : 1
             for j in offset..<offset + width { data[j] ^= UInt8(1 << ((j + i) % 8)) }
-            let dir = TemporaryDirectory()
-            try FileManager.default.createDirectory(atPath: dir.path + "/ledger", withIntermediateDirectories: false)
-            try Data(data).write(to: URL(fileURLWithPath: dir.path + "/ledger/data.mdb"))
+            let dir = try Self.ledger(holding: data)
             let outcome = try CLI.run(["verify", "--ledger", dir.path + "/ledger"], timeout: 10)
             #expect(outcome.end == .exit(1), "offset \(offset): \(outcome)")
             #expect(outcome.stdout.hasPrefix("verification FAILED at seq \(seq): "), "offset \(offset): \(outcome.stdout)")
