@@ -54,7 +54,8 @@ public struct Cursor {
         if !position.isEmpty {
             let order = position.withUnsafeBytes { Cursor.compare(entry.key, $0) }
             guard forward ? order > 0 : order < 0 else {
-                throw LMDBError(code: MDB_CORRUPTED, operation: "mdb_cursor_get", context: "\(database.name), whose keys are out of order")
+                throw LMDBError(code: MDB_CORRUPTED, operation: "mdb_cursor_get", context: database.name,
+                                detail: "MDB_CORRUPTED: keys out of order")
             }
         }
         return try remember(entry)

@@ -14,15 +14,19 @@ public struct LMDBError: Error, Sendable, Equatable, CustomStringConvertible {
     public var operation: String
     /// What the operation was working on, if anything useful can be said.
     public var context: String?
+    /// What went wrong, when this layer found it rather than LMDB (LMDB's text for the
+    /// code would say something else).
+    public var detail: String?
 
-    public init(code: Int32, operation: String, context: String? = nil) {
+    public init(code: Int32, operation: String, context: String? = nil, detail: String? = nil) {
         self.code = code
         self.operation = operation
         self.context = context
+        self.detail = detail
     }
 
     /// LMDB's text for the code (it falls back to `strerror` for system errors).
-    public var message: String { String(cString: mdb_strerror(code)) }
+    public var message: String { detail ?? String(cString: mdb_strerror(code)) }
 
     public var description: String {
         var text = "\(operation): \(message) (code \(code))"
