@@ -120,22 +120,25 @@ public struct AuditSnapshot: Sendable {
                 guard let entry = try AuditSnapshot.entry(txn), entry.version == AuditSnapshot.version,
                       let table = try txn.openDatabase(named: AuditSnapshot.table(entry.generation), create: false) else { return nil }
                 var states: [String: JSONObject] = [:]
-                try txn.withCursor(table) { cursor in
-                    // Stream by stream: seek just past the audit's instant, step back one row.
-                    var row = try cursor.first()
-                    while let current = row, let separator = current.key.firstIndex(of: 0) {
-                        let streamBytes = Array(current.key[..<separator])
-                        let stream = String(decoding: streamBytes, as: UTF8.self)
-                        if !skip.contains(stream) {
-                            let bound = AuditSnapshot.key(stream: stream, instant: instant == .max ? .max : instant + 1)
-                            let after = try bound.withUnsafeBytes { try cursor.seek(atLeast: $0) }
-                            let at = try after == nil ? cursor.last() : cursor.previous()
-                            if let at, at.key.count == streamBytes.count + 9, at.key.starts(with: streamBytes + [0]) {
-                                if let state = try ProjectionTables.parse(at.value).objectValue { states[stream] = state }
+                // The streams from the log's stream table (small, read in order); for each,
+                // one seek just past the audit's instant in the snapshot, and one step back.
+                try txn.withCursor(ledger.databases.streams) { streams in
+                    try txn.withCursor(table) { cursor in
+                        var row = try streams.first()
+                        while let current = row {
+                            let stream = String(decoding: current.key, as: UTF8.self)
+                            if !skip.contains(stream) {
+                                let prefix = Array(current.key) + [0]
+                                let bound = AuditSnapshot.key(stream: stream, instant: instant == .max ? .max : instant + 1)
+                                let after = try bound.withUnsafeBytes { try cursor.seek(atLeast: $0) }
+                                let at = try after == nil ? cursor.last() : cursor.previous()
+                                if let at, at.key.count == prefix.count + 8, at.key.starts(with: prefix),
+                                   let state = try ProjectionTables.parse(at.value).objectValue {
+                                    states[stream] = state
+                                }
                             }
+                            row = try streams.next()
                         }
-                        // The next stream: past every key that starts with this one and its NUL.
-                        row = try (streamBytes + [1]).withUnsafeBytes { try cursor.seek(atLeast: $0) }
                     }
                 }
                 return (entry.seq, states)
