@@ -101,9 +101,11 @@ public final class Environment: @unchecked Sendable {
     private static func openNew(path: String, key: String, options: Options) throws(LMDBError) -> Environment {
         do {
             return try openNew(path: path, key: key, options: options, withoutLocks: false)
-        } catch let error where options.readOnly && error.code == EACCES {
-            // A read-only copy in a directory this user cannot write (an auditor's copy):
-            // without a lock file. Nothing writes a copy, so there is nothing to coordinate.
+        } catch let error where options.readOnly && error.code == EACCES && access(path + "/lock.mdb", F_OK) != 0 {
+            // A copy without a lock file in a directory this user cannot write (an auditor's
+            // copy): no writer has ever opened it here, so there is nothing to coordinate.
+            // A ledger that has a lock file is a live one: reading it without a reader slot
+            // could see pages a writer reuses, so that stays an error.
             return try openNew(path: path, key: key, options: options, withoutLocks: true)
         }
     }
@@ -347,11 +349,11 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
-    /// Writes a consistent copy (the view of one read transaction, so writers may go on) into
-    /// the directory `path`, which must exist and hold no `data.mdb`. Free pages are left out.
-    public func copy(to path: String) throws(LMDBError) {
+    /// Writes a consistent copy (the view of one read transaction, so writers may go on) to
+    /// the open file `fd`, leaving free pages out. The caller creates, syncs and closes it.
+    public func copy(to fd: Int32, context: String) throws(LMDBError) {
         try resizeLock.withShared { () throws(LMDBError) in
-            try check(mdb_env_copy2(env, path, UInt32(MDB_CP_COMPACT)), "mdb_env_copy2", context: path)
+            try check(mdb_env_copyfd2(env, fd, UInt32(MDB_CP_COMPACT)), "mdb_env_copyfd2", context: context)
         }
     }
 

@@ -77,11 +77,15 @@ public struct Auditor: Sendable {
     /// is one (unless `useSnapshot` is false), else replays the whole log; both give the
     /// same answer.
     public func audit(_ point: Point, hindsight: Bool = true, useSnapshot: Bool = true) throws(LedgerError) -> Result {
-        let head = try ledger.storage("cannot audit") { try ledger.environment.read { txn in try ledger.readHead(txn).seq } }
+        // The head and the snapshot in use, read together: events after this head are
+        // ignored on both paths, whatever is appended (or snapshotted) meanwhile.
+        let (head, snapshot) = try ledger.storage("cannot audit") {
+            try ledger.environment.read { txn in (try ledger.readHead(txn).seq, try AuditSnapshot.entry(txn)) }
+        }
         let known = min(point.knownAtSeq, head)
         var result = Result(point: point, headSeq: head, method: .replay, snapshotSeq: nil, states: [:], years: ZoneContribution(), hindsight: [])
         func fold(_ stream: String, _ events: [EntityEvent]) {
-            let entity = Entity(stream: stream, events: events)
+            let entity = Entity(stream: stream, events: events.filter { $0.seq <= head })
             let then = entity.state(knownAt: known, asOf: point.asOf)
             if then.count > 0 { result.states[stream] = then }
             if hindsight && known < head {
@@ -92,17 +96,22 @@ public struct Auditor: Sendable {
                 }
             }
         }
-        if useSnapshot, let snapshot = try AuditSnapshot(ledger).entry(), snapshot.version == AuditSnapshot.version {
+        if useSnapshot, let snapshot, snapshot.version == AuditSnapshot.version {
             // The snapshot knows seqs up to its own; streams with events between it and the
             // known-at point, or after the known-at point (for hindsight), fold from the log.
             let touched = try streams(after: min(known, snapshot.seq), through: head)
-            if let (_, states) = try AuditSnapshot(ledger).states(asOf: point.asOf, skipping: touched) {
+            // A snapshot taken meanwhile is not the one planned for: then replay.
+            if let (seq, states) = try AuditSnapshot(ledger).states(asOf: point.asOf, skipping: touched), seq == snapshot.seq {
                 result.method = .snapshot
                 result.snapshotSeq = snapshot.seq
                 result.states = states
+                let sorted = touched.sorted()
                 try ledger.storage("cannot audit") {
-                    try ledger.environment.read { txn in
-                        for stream in touched.sorted() { fold(stream, try ledger.streamEvents(txn, stream)) }
+                    // A chunk of streams per short read transaction, as the replay reads them.
+                    for start in stride(from: 0, to: sorted.count, by: 256) {
+                        let chunk = sorted[start..<min(sorted.count, start + 256)]
+                        let events = try ledger.environment.read { txn in try chunk.map { try ledger.streamEvents(txn, $0, below: head + 1) } }
+                        for (stream, events) in zip(chunk, events) { fold(stream, events) }
                     }
                 }
             }
@@ -125,7 +134,9 @@ public struct Auditor: Sendable {
                 let end = min(last, next + 65_535)
                 try ledger.environment.read { txn in
                     for seq in next...end {
-                        guard let raw = try txn.get(ledger.databases.events, key: seq) else { continue }
+                        guard let raw = try txn.get(ledger.databases.events, key: seq) else {
+                            throw LedgerError(.storage, "seq \(seq) is missing from the log: the ledger file is damaged; run 'civic-ledger verify'")
+                        }
                         streams.insert(try EventRecord.scanCanonical(raw)?.stream ?? EventRecord.decode(raw).stream)
                     }
                 }

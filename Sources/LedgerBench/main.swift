@@ -33,11 +33,12 @@ func format3(_ x: Double) -> String { let v = (x * 1000).rounded() / 1000; retur
 /// history grows from 10,000 events to the run's size; then the run's size over 50 events per
 /// project stream, as the rest of the benchmark generates it.
 @MainActor func runAuditCurve() throws {
-    try auditCurve([10_000, 100_000, events].filter { $0 <= events }.map { ($0, 2_000) } + [(events, max(1, events / 50))], directory: directory)
+    let sizes = Set([10_000, 100_000, events].filter { $0 <= events }).sorted()
+    try auditCurve(sizes.map { ($0, 2_000) } + [(events, max(1, events / 50))], directory: directory)
 }
 if auditOnly {
     try runAuditCurve()
-_ = system("rm -rf '\(directory)'")
+    _ = system("rm -rf '\(directory)'")
     exit(0)
 }
 

@@ -50,7 +50,7 @@ public struct AuditSnapshot: Sendable {
         try ledger.storage("cannot read the audit snapshot") { try ledger.environment.read { txn in try AuditSnapshot.entry(txn) } }
     }
 
-    static func entry(_ txn: Transaction) throws -> Entry? {
+    package static func entry(_ txn: Transaction) throws -> Entry? {
         guard let registry = try txn.openDatabase(named: ProjectionTables.registry, create: false),
               let raw = try Array(registryKey.utf8).withUnsafeBytes({ try txn.get(registry, key: $0) }),
               let value = try? ProjectionTables.parse(raw),

@@ -52,6 +52,7 @@ import TestSupport
         #expect(result.status == expected, "\(damage): \(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
         #expect(!FileManager.default.fileExists(atPath: target), "a refused import leaves no ledger behind")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).allSatisfy { !$0.contains("importing") })
     }
 
     @Test func aBackupTakenWhileAppendsRunVerifiesAndMatchesItsCheckpoint() throws {
@@ -97,7 +98,7 @@ import TestSupport
         let shared = dir.path + "/shared"
         #expect(try CLI.run(["init", "--group-readable", "--ledger", shared]).status == 0)
         #expect(try mode(shared) == 0o750)
-        #expect(try mode(shared + "/data.mdb") == 0o640 && mode(shared + "/lock.mdb") == 0o640)
+        #expect(try mode(shared + "/data.mdb") == 0o640 && mode(shared + "/lock.mdb") == 0o660)
         #expect(try CLI.run(["backup", dir.path + "/shared-copy", "--ledger", shared]).status == 0)
         #expect(try mode(dir.path + "/shared-copy/data.mdb") == 0o640)
     }
@@ -109,6 +110,8 @@ import TestSupport
             ["append", "--type", "road.delivered", "--stream", "road/x", "--data", #"{"name":{"zh":"路"}}"#],
             ["append", "--batch", Self.zoneData], ["init"], ["rebuild", "--all"], ["audit", "snapshot"],
             ["summary", "--auto-rebuild"],
+            // Refused before the input is read: not 66 for the missing file.
+            ["append", "--batch", dir.path + "/missing.ndjson"], ["import", dir.path + "/missing.ndjson"],
         ]
         for arguments in writing {
             let result = try CLI.run(arguments + ["--read-only", "--ledger", ledger])

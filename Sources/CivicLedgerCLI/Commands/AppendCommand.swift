@@ -70,6 +70,7 @@ struct AppendCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try ledgerOptions.refuseIfReadOnly()
             let prepared = try batch.map(readBatch) ?? [try singleEvent()]
             let ledger = try ledgerOptions.open(create: create)
             let outcomes = try ledger.append(prepared: prepared)

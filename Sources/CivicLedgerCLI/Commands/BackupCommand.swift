@@ -2,6 +2,9 @@ import ArgumentParser
 import LedgerAudit
 import LedgerCore
 import LedgerValues
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,6 +35,8 @@ struct BackupCommand: ParsableCommand {
             let copy = try ledgerOptions.open(readOnly: true).backup(to: directory)
             let report = try copy.verify()
             guard report.isIntact else {
+                // No backup that does not verify is left to be restored by mistake.
+                for file in ["data.mdb", "lock.mdb"] { unlink(directory + "/" + file) }
                 throw LedgerError(.verificationFailed, "the copy in '\(directory)' does not verify: \(report.problem!); the ledger itself may be damaged, run 'civic-ledger verify'")
             }
             var checkpointFile: String?

@@ -15,8 +15,9 @@ struct ImportCommand: ParsableCommand {
             exported one. Every event is checked as an append checks it (its fields, the event
             catalog) and as verify does (seqs, prev, recorded order, versions, unique ids, the
             hash of its content); a broken chain is refused with exit 1 naming the first bad
-            seq, bad input with exit 65 naming the line. On any failure the new ledger is
-            removed. The projections are built at the end.
+            seq, bad input with exit 65 naming the line. The ledger is built in a directory
+            beside the target and moved into place only when whole and verified; on any
+            failure it is removed. The projections are built at the end.
 
             Example:
               civic-ledger import zone.ndjson --ledger /srv/civic/new-ledger
@@ -30,36 +31,44 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try ledgerOptions.refuseIfReadOnly()
             let path = ledgerOptions.path
             if access(path + "/data.mdb", F_OK) == 0 {
                 throw LedgerError(.invalidInput, "'\(path)' already holds a ledger; import into a new directory")
             }
             let input = try InputFile.read(file)
-            let createdDirectory = access(path, F_OK) != 0
-            let ledger = try ledgerOptions.open(create: true)
+            // Built beside the target and renamed into place when whole: a failure, or a
+            // kill, never leaves a ledger at the target.
+            let building = path + ".importing-\(getpid())"
+            var options = ledgerOptions
+            options.ledger = building
             let bar = progress || isatty(2) != 0 ? ProgressBar() : nil
+            let report: VerificationReport
             do throws(LedgerError) {
+                let ledger = try options.open(create: true)
                 try input.withUnsafeBufferPointer { bytes throws(LedgerError) in
                     try ledger.importExported(bytes) { done, total in bar?.show("import", done: done, total: total) }
                 }
-                let report = try ledger.verify()
+                report = try ledger.verify()
                 guard report.isIntact else { throw LedgerError(.verificationFailed, "the imported ledger does not verify: \(report.problem!)") }
                 _ = try ProjectionRebuilder(ledger).rebuild(ProjectionName.allCases)
-                if json {
-                    Output.standardOutput.jsonLine(.object(JSONObject([
-                        ("ledger", .string(path)), ("events", .number(Double(report.events))),
-                        ("headSeq", .number(Double(report.headSeq))), ("headHash", .string(report.headHash.hex)), ("verified", .bool(true)),
-                    ])))
-                } else {
-                    Output.line("imported \(report.events) events into \(path): head \(report.headSeq):\(report.headHash.hex), verified")
+                guard rename(building, path) == 0 else {
+                    throw LedgerError(.storage, "cannot move the imported ledger to '\(path)': \(String(cString: strerror(errno)))")
                 }
-                Output.standardOutput.flush()
             } catch {
-                // Nothing half-way: the new ledger goes.
-                for file in ["data.mdb", "lock.mdb", "rebuild.lock"] { unlink(path + "/" + file) }
-                if createdDirectory { rmdir(path) }
+                for file in ["data.mdb", "lock.mdb", "rebuild.lock"] { unlink(building + "/" + file) }
+                rmdir(building)
                 throw error
             }
+            if json {
+                Output.standardOutput.jsonLine(.object(JSONObject([
+                    ("ledger", .string(path)), ("events", .number(Double(report.events))),
+                    ("headSeq", .number(Double(report.headSeq))), ("headHash", .string(report.headHash.hex)), ("verified", .bool(true)),
+                ])))
+            } else {
+                Output.line("imported \(report.events) events into \(path): head \(report.headSeq):\(report.headHash.hex), verified")
+            }
+            Output.standardOutput.flush()
         }
     }
 }

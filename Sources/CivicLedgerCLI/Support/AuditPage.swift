@@ -25,7 +25,7 @@ struct AuditPage {
             svg{background:#f7f9fc;border:1px solid #dde}
             </style></head><body>
             <h1>\(escape(title))</h1>
-            <p class="muted">Replayed from the ledger's log: \(audit.states.count) entities, seq \(min(audit.point.knownAtSeq, audit.headSeq)) of \(audit.headSeq).</p>
+            <p class="muted">\(audit.snapshotSeq.map { "From the audit snapshot of seq \($0) and the log after it" } ?? "Replayed from the ledger's log"): \(audit.states.count) entities, seq \(min(audit.point.knownAtSeq, audit.headSeq)) of \(audit.headSeq).</p>
             <p class="\(verification.isIntact ? "ok" : "bad")">Hash chain: \(verification.isIntact ? "intact, \(verification.events) events verified" : escape("verification FAILED at \(verification.problem!)"))</p>
             <h2>Timeline</h2>
 

@@ -51,8 +51,9 @@ enum CrashGuard {
     }
 
     private static func message(_ signal: String) -> UnsafeMutableBufferPointer<UInt8> {
-        let text = "civic-ledger: error: the ledger file is damaged (the storage engine faulted reading it, \(signal)); "
-            + "run 'civic-ledger verify' on a backup or restore one\n"
+        // Most likely a damaged file (LMDB trusts its pages), but a fault can also be a bug.
+        let text = "civic-ledger: error: the program faulted (\(signal)) reading the ledger, which is most likely damaged; "
+            + "run 'civic-ledger verify' and restore a backup if it fails\n"
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.utf8.count)
         _ = buffer.initialize(from: text.utf8)
         return buffer

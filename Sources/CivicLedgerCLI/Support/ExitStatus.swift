@@ -48,6 +48,7 @@ extension ParsableCommand {
             try body()
         } catch let error as LedgerError {
             Output.standardOutput.flush()
+            ProgressBar.endLine()
             Output.error("civic-ledger: \(error)")
             throw ExitCode(ExitStatus.code(for: error.kind))
         }

@@ -23,12 +23,15 @@ struct LedgerOptions: ParsableArguments {
         return "./ledger"
     }
 
+    /// A command that writes calls this first, before it reads any input.
+    func refuseIfReadOnly() throws(LedgerError) {
+        if readOnly { throw LedgerError(.readOnly, "--read-only was given, but this command writes to the ledger") }
+    }
+
     /// Opens the ledger with its projections maintained on every append. A command that
     /// writes (`readOnly` false) is refused under `--read-only` before it reads any input.
     func open(create: Bool = false, readOnly: Bool = false, groupReadable: Bool = false) throws(LedgerError) -> Ledger {
-        if self.readOnly && !readOnly {
-            throw LedgerError(.readOnly, "--read-only was given, but this command writes to the ledger")
-        }
+        if !readOnly { try refuseIfReadOnly() }
         return try Ledger.open(path, options: Ledger.Options(create: create, readOnly: readOnly, groupReadable: groupReadable,
                                                              projectors: [ZoneProjector()]))
     }

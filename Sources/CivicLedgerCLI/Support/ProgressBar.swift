@@ -3,6 +3,15 @@ import LedgerValues
 /// A one-line progress bar on standard error per task (a projection, a snapshot): percent,
 /// events/s, time left.
 final class ProgressBar {
+    /// Whether a bar is drawn without its line ended, so an error must start a new line.
+    nonisolated(unsafe) private static var lineOpen = false
+
+    /// Ends a bar's line left open by a task that failed midway.
+    static func endLine() {
+        if lineOpen { Output.error("") }
+        lineOpen = false
+    }
+
     private var task: String?
     private var started = 0.0
     private var lastDrawn = 0.0
@@ -24,5 +33,6 @@ final class ProgressBar {
         let line = "\r\(task) [" + String(repeating: "#", count: filled) + String(repeating: " ", count: 30 - filled)
             + "] \(Int(fraction * 100))%  \(Figures.grouped(Int64(rate))) events/s  ETA \(Int(left.rounded())) s" + (finished ? "\n" : "")
         Output.error(line, newline: false)
+        ProgressBar.lineOpen = !finished
     }
 }

@@ -88,6 +88,13 @@ public final class Ledger: Sendable {
                                       streamEvents: handles[3], meta: handles[4])
             let ledger = Ledger(path: path, options: options, environment: environment, databases: databases)
             try ledger.checkFormat(creating: !exists)
+            if !exists {
+                // Exact modes, whatever the umask. A group's readers need a reader slot, so
+                // they write the lock file (never the data).
+                chmod(path, options.groupReadable ? 0o750 : 0o700)
+                chmod(dataFile, options.groupReadable ? 0o640 : 0o600)
+                chmod(path + "/lock.mdb", options.groupReadable ? 0o660 : 0o600)
+            }
             return ledger
         } catch let error as LedgerError {
             throw error
