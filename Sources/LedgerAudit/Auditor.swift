@@ -96,7 +96,7 @@ public struct Auditor: Sendable {
                 }
             }
         }
-        if useSnapshot, let snapshot, snapshot.version == AuditSnapshot.version {
+        if useSnapshot, let snapshot, snapshot.isCurrent {
             // The snapshot knows seqs up to its own; streams with events between it and the
             // known-at point, or after the known-at point (for hindsight), fold from the log.
             let touched = try streams(after: min(known, snapshot.seq), through: head)

@@ -11,7 +11,8 @@ import LedgerValues
 /// snapshot that is behind the log stays correct, audits just replay more. Like the
 /// projections it lives in generations and is switched in atomically.
 public struct AuditSnapshot: Sendable {
-    /// The version of the snapshot's layout and fold; another version is ignored by audits.
+    /// The version of the snapshot's layout; a snapshot of another version, or folded by
+    /// another version of the state projection's code, is ignored by audits.
     public static let version = 1
     static let registryKey = "snapshot"
 
@@ -20,9 +21,14 @@ public struct AuditSnapshot: Sendable {
     /// What the registry says of the snapshot in use.
     public struct Entry: Sendable, Equatable {
         public var version: Int
+        /// The state projection's version when it was taken: the entity fold it holds.
+        public var foldVersion: Int
         /// The seq the snapshot reflects: it knows every event up to it and none after.
         public var seq: UInt64
         public var generation: Int
+
+        /// Whether this program can use it: the same layout and the same fold.
+        public var isCurrent: Bool { version == AuditSnapshot.version && foldVersion == ProjectionName.state.version }
     }
 
     public struct Report: Sendable {
@@ -56,7 +62,7 @@ public struct AuditSnapshot: Sendable {
               let value = try? ProjectionTables.parse(raw),
               let version = value["version"]?.integerValue, let seq = value["seq"]?.integerValue, let generation = value["generation"]?.integerValue
         else { return nil }
-        return Entry(version: Int(version), seq: UInt64(seq), generation: Int(generation))
+        return Entry(version: Int(version), foldVersion: Int(value["foldVersion"]?.integerValue ?? 0), seq: UInt64(seq), generation: Int(generation))
     }
 
     /// Folds every stream up to the head into a fresh generation, then switches to it.
@@ -91,7 +97,7 @@ public struct AuditSnapshot: Sendable {
             try environment.write { txn in
                 let registry = try txn.openDatabase(named: ProjectionTables.registry, create: true)!
                 try ProjectionTables.putJSON(txn, registry, key: AuditSnapshot.registryKey, .object(JSONObject([
-                    ("version", .number(Double(AuditSnapshot.version))), ("seq", .number(Double(seq))), ("generation", .number(Double(generation))),
+                    ("version", .number(Double(AuditSnapshot.version))), ("foldVersion", .number(Double(ProjectionName.state.version))), ("seq", .number(Double(seq))), ("generation", .number(Double(generation))),
                 ])))
                 if let old, let stale = try txn.openDatabase(named: AuditSnapshot.table(old.generation), create: false) { try txn.dropDatabase(stale) }
             }
@@ -117,7 +123,7 @@ public struct AuditSnapshot: Sendable {
     public func states(asOf instant: Int64, skipping skip: Set<String>) throws(LedgerError) -> (seq: UInt64, states: [String: JSONObject])? {
         try ledger.storage("cannot read the audit snapshot") {
             try ledger.environment.read { txn -> (UInt64, [String: JSONObject])? in
-                guard let entry = try AuditSnapshot.entry(txn), entry.version == AuditSnapshot.version,
+                guard let entry = try AuditSnapshot.entry(txn), entry.isCurrent,
                       let table = try txn.openDatabase(named: AuditSnapshot.table(entry.generation), create: false) else { return nil }
                 var states: [String: JSONObject] = [:]
                 // The streams from the log's stream table (small, read in order); for each,

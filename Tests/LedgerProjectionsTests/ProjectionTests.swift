@@ -166,6 +166,24 @@ struct Snapshot: Equatable {
         #expect(state["constructionStarted"] == .string("2021-05-01"))
     }
 
+    @Test func anAuditSnapshotFoldedByAnotherVersionIsNotUsed() throws {
+        let ledger = try ledger("snapshot-version")
+        _ = try ledger.append(Self.randomEvents(count: 10, seed: 98))
+        let snapshot = AuditSnapshot(ledger)
+        _ = try snapshot.take()
+        #expect(try snapshot.entry()?.isCurrent == true)
+        #expect(try snapshot.states(asOf: .max, skipping: []) != nil)
+        // Pretend the state projection's fold changed since the snapshot was taken.
+        try ledger.environment.write { txn in
+            let registry = try #require(try txn.openDatabase(named: ProjectionTables.registry, create: false))
+            var value = try #require(try ProjectionTables.getJSON(txn, registry, key: AuditSnapshot.registryKey)?.objectValue)
+            value["foldVersion"] = .number(Double(ProjectionName.state.version - 1))
+            try ProjectionTables.putJSON(txn, registry, key: AuditSnapshot.registryKey, .object(value))
+        }
+        #expect(try snapshot.entry()?.isCurrent == false)
+        #expect(try snapshot.states(asOf: .max, skipping: []) == nil)
+    }
+
     @Test func aProjectionBuiltByAnotherVersionIsStaleUntilRebuilt() throws {
         let ledger = try ledger("stale")
         _ = try ledger.append(Self.randomEvents(count: 10, seed: 99))
