@@ -119,7 +119,7 @@ public struct Auditor: Sendable {
         if result.method == .replay {
             try ledger.storage("cannot audit") { try ledger.forEachStream(fold) }
         }
-        for state in result.states.values { result.years.add(ZoneContribution(state), sign: 1) }
+        for state in result.states.values { result.years.add(state) }
         result.hindsight.sort { $0.stream < $1.stream }
         return result
     }

@@ -43,9 +43,13 @@ extension Entity {
             copy("estate")
             let units = data["units"]?.numberValue ?? 0
             state["unitsHandedOver"] = .number((state["unitsHandedOver"]?.numberValue ?? 0) + units)
-            var batches = state["handovers"]?.arrayValue ?? []
-            batches.append(.object(JSONObject([("date", date), ("units", .number(units))])))
-            state["handovers"] = .array(batches)
+            // Units by month of handover ("2021-06"): what the zone's figures and charts need,
+            // and a state that stays small however many batches an estate hands over.
+            let month = String(date.stringValue?.prefix(7) ?? "")
+            var byMonth = state["unitsHandedOverByMonth"]?.objectValue ?? JSONObject()
+            byMonth[month] = .number((byMonth[month]?.numberValue ?? 0) + units)
+            state["unitsHandedOverByMonth"] = .object(byMonth)
+            state["lastHandedOver"] = date
             if let area = data["floorAreaM2"]?.numberValue {
                 state["floorAreaHandedOverM2"] = .number((state["floorAreaHandedOverM2"]?.numberValue ?? 0) + area)
             }

@@ -104,7 +104,7 @@ public struct ProjectionRebuilder {
                 }
             }
             for entity in chunk {
-                contributions.add(ZoneContribution(entity.state), sign: 1)
+                contributions.add(entity.state)
                 done += entity.events.count
             }
             onProgress(Progress(projection: .state, done: done, total: Int(snapshot)))

@@ -13,7 +13,7 @@ public enum ProjectionName: String, Sendable, CaseIterable, Comparable {
 
     public var version: Int {
         switch self {
-        case .state: return 3  // 3: entity fold position as text; years by the zone's calendar date
+        case .state: return 4  // 3: entity fold position as text; years by the zone's calendar date; 4: housing units by month
         case .timeline: return 1
         }
     }

@@ -56,8 +56,8 @@ public struct ZoneProjector: LedgerProjector {
                 let earlier = stored == nil ? [] : try ledger.streamEvents(txn, stream, below: new[0].seq)
                 updated = StoredEntity(Entity(stream: stream, events: earlier + new))
             }
-            delta.add(ZoneContribution(stored?.state ?? JSONObject()), sign: -1)
-            delta.add(ZoneContribution(updated.state), sign: 1)
+            delta.add(stored?.state ?? JSONObject(), sign: -1)
+            delta.add(updated.state)
             try ProjectionTables.putJSON(txn, entities, key: stream, updated.json)
         }
         try addToYears(delta, txn, years)

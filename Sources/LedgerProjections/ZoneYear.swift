@@ -1,16 +1,19 @@
 import LedgerValues
 
-/// What an entity adds to the zone's figures for each year: counters by year, additive, so
-/// the zone's totals change by the difference between an entity's old and new contribution
-/// when one of its events arrives, late or not, or is corrected.
+/// The zone's figures per year as sums of what entities contribute: counters by year,
+/// additive, so the totals move by an entity's new contribution minus its old one when one of
+/// its events arrives, late or not, or is corrected.
 public struct ZoneContribution: Sendable, Equatable {
     /// year → counter → amount.
     public var counters: [String: [String: Double]] = [:]
 
     public init() {}
 
-    public init(_ state: JSONObject) {
+    /// Adds what one entity's state contributes, times `sign` (−1 takes it away): cheaper
+    /// than making a contribution for each entity when summing many.
+    public mutating func add(_ state: JSONObject, sign: Double = 1) {
         func year(_ key: String) -> String? { state[key]?.stringValue.map { String($0.prefix(4)) } }
+        func add(_ year: String, _ counter: String, _ amount: Double) { self.add(year, counter, amount * sign) }
         if let signed = year("signed") {
             add(signed, "projectsSigned", 1)
             let amount = state["totalInvestmentCny"]?.numberValue
@@ -28,10 +31,8 @@ public struct ZoneContribution: Sendable, Equatable {
             add(delivered, "roadsDelivered", 1)
             if let length = state["lengthM"]?.numberValue { add(delivered, "roadLengthDeliveredM", length) }
         }
-        for batch in state["handovers"]?.arrayValue ?? [] {
-            if let date = batch["date"]?.stringValue, let units = batch["units"]?.numberValue {
-                add(String(date.prefix(4)), "housingUnitsHandedOver", units)
-            }
+        for (month, units) in state["unitsHandedOverByMonth"]?.objectValue?.members ?? [] {
+            if let units = units.numberValue { add(String(month.prefix(4)), "housingUnitsHandedOver", units) }
         }
         if let opened = year("opened") {
             add(opened, "facilitiesOpened", 1)
@@ -41,12 +42,5 @@ public struct ZoneContribution: Sendable, Equatable {
 
     mutating func add(_ year: String, _ counter: String, _ amount: Double) {
         counters[year, default: [:]][counter, default: 0] += amount
-    }
-
-    /// Adds `other` times `sign` (−1 takes a contribution away).
-    public mutating func add(_ other: ZoneContribution, sign: Double) {
-        for (year, values) in other.counters {
-            for (counter, amount) in values { add(year, counter, amount * sign) }
-        }
     }
 }

@@ -48,8 +48,9 @@ struct AuditPage {
         ]
         for state in audit.states.values {
             if let signed = day(state["signed"]) { series[0].points.append((signed, state["totalInvestmentCny"]?.numberValue ?? 0)) }
-            for batch in state["handovers"]?.arrayValue ?? [] {
-                if let date = day(batch["date"]), let units = batch["units"]?.numberValue { series[1].points.append((date, units)) }
+            for (month, units) in state["unitsHandedOverByMonth"]?.objectValue?.members ?? [] {
+                // A month's handovers drawn on its first day.
+                if let date = day(.string(month + "-01")), let units = units.numberValue { series[1].points.append((date, units)) }
             }
             if let delivered = day(state["delivered"]) { series[2].points.append((delivered, 1)) }
         }
