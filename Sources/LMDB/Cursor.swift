@@ -12,9 +12,12 @@ public struct Cursor {
 
     let cursor: OpaquePointer
     let database: Database
-    /// The key the cursor is on, copied: each step must move past it in key order. A damaged
-    /// file can link its B-tree pages in a loop, and a scan would then never end.
-    private var position: [UInt8] = []
+    /// The key the cursor is on, copied (the first `positionCount` bytes): each step must move
+    /// past it in key order. A damaged file can link its B-tree pages in a loop, and a scan
+    /// would then never end. Room for LMDB's largest key, so a step copies with one memcpy.
+    private var position = [UInt8](repeating: 0, count: Cursor.maxKeySize)
+    private var positionCount = 0
+    private static let maxKeySize = 511
 
     init(cursor: OpaquePointer, database: Database) {
         self.cursor = cursor
@@ -51,8 +54,8 @@ public struct Cursor {
         var v = MDB_val()
         guard let entry = try result(mdb_cursor_get(cursor, &k, &v, op), k, v) else { return nil }
         // LMDB keys are never empty: an empty position is no position yet.
-        if !position.isEmpty {
-            let order = position.withUnsafeBytes { Cursor.compare(entry.key, $0) }
+        if positionCount > 0 {
+            let order = position.withUnsafeBytes { Cursor.compare(entry.key, UnsafeRawBufferPointer(rebasing: $0[..<positionCount])) }
             guard forward ? order > 0 : order < 0 else {
                 throw LMDBError(code: MDB_CORRUPTED, operation: "mdb_cursor_get", context: database.name,
                                 detail: "MDB_CORRUPTED: keys out of order")
@@ -72,8 +75,10 @@ public struct Cursor {
 
     private mutating func remember(_ entry: Entry?) throws(LMDBError) -> Entry? {
         if let entry {
-            position.removeAll(keepingCapacity: true)
-            position.append(contentsOf: entry.key)
+            positionCount = min(entry.key.count, Cursor.maxKeySize)
+            if positionCount > 0, let key = entry.key.baseAddress {
+                position.withUnsafeMutableBytes { _ = memcpy($0.baseAddress!, key, positionCount) }
+            }
         }
         return entry
     }
