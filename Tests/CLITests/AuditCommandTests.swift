@@ -39,10 +39,16 @@ import TestSupport
         let replayed = try CLI.jsonLines(try CLI.run(["audit", "--as-of", "2021-05-31", "--json", "--ledger", ledger]).stdout)[0]
         #expect(replayed["method"] as? String == "replay")
 
+        func snapshotRow() throws -> String? {
+            try CLI.run(["projections", "--ledger", ledger]).stdout.split(separator: "\n").first { $0.hasPrefix("snapshot ") }.map(String.init)
+        }
+        #expect(try snapshotRow()?.contains("none: 'civic-ledger audit snapshot' makes audits faster") == true)
         let taken = try CLI.run(["audit", "snapshot", "--json", "--ledger", ledger])
         #expect(taken.status == 0 && taken.stderr.isEmpty)
         let report = try CLI.jsonLines(taken.stdout)[0]
         #expect(report["seq"] as? Int == 12 && report["entities"] as? Int == 4)
+        let row = try snapshotRow()
+        #expect(row?.hasSuffix(" 12  current") == true, "\(row ?? "")")
         let fast = try CLI.jsonLines(try CLI.run(["audit", "--as-of", "2021-05-31", "--json", "--ledger", ledger]).stdout)[0]
         #expect(fast["method"] as? String == "snapshot")
         #expect(NSDictionary(dictionary: fast["entities"] as! [String: Any]) == NSDictionary(dictionary: replayed["entities"] as! [String: Any]))
