@@ -113,37 +113,55 @@ public struct ProjectionRebuilder {
 
     /// Calls `body` with every entity folded from its events up to `snapshot`, a chunk of
     /// streams (in name order) at a time: the chunk's streams are read, then folded on all
-    /// cores, each core in its own read transaction, so `body` may write.
+    /// cores, each core in its own read transaction, so `body` may write. The next chunk is
+    /// folded while `body` handles the current one, so the writes overlap the folding.
     func forEachChunkOfEntities(upTo snapshot: UInt64, _ body: ([Entity]) throws -> Void) throws {
-        let db = ledger.databases
         var after: [UInt8]? = nil
+        var folded: [Entity] = []
         while true {
-            // The next chunk starts after the last key read, as stored (see forEachStream).
-            let (streams, lastKey): ([String], [UInt8]?) = try ledger.environment.read { txn in
-                try txn.withCursor(db.streams) { cursor in
-                    var names: [String] = []
-                    var lastKey: [UInt8]?
-                    var entry = try after.map { key in try (key + [0]).withUnsafeBytes { try cursor.seek(atLeast: $0) } } ?? cursor.first()
-                    while let current = entry, names.count < ProjectionRebuilder.streamChunk {
-                        names.append(String(decoding: current.key, as: UTF8.self))
-                        lastKey = Array(current.key)
-                        entry = try cursor.next()
-                    }
-                    return (names, lastKey)
+            let (streams, lastKey) = try streamNames(after: after)
+            guard let lastKey else { break }
+            if folded.isEmpty {
+                folded = try ProjectionRebuilder.foldInParallel(streams, upTo: snapshot, ledger: ledger)
+            } else {
+                let next = Box<Result<[Entity], any Error>>(.success([]))
+                let group = DispatchGroup()
+                let ledger = self.ledger
+                DispatchQueue.global().async(group: group) {
+                    next.value = Result { try ProjectionRebuilder.foldInParallel(streams, upTo: snapshot, ledger: ledger) }
                 }
+                defer { group.wait() }  // never leave the fold running past a thrown write
+                try body(folded)
+                group.wait()
+                folded = try next.value.get()
             }
-            guard let lastKey else { return }
-            let chunk = try foldInParallel(streams, upTo: snapshot)
-            try body(chunk)
             after = lastKey
+        }
+        if !folded.isEmpty { try body(folded) }
+    }
+
+    /// The next chunk of stream names after `after` (as stored: a key that is not UTF-8, in
+    /// a damaged file, does not come back as itself from the decoded name), and the last key.
+    private func streamNames(after: [UInt8]?) throws -> ([String], [UInt8]?) {
+        try ledger.environment.read { txn in
+            try txn.withCursor(ledger.databases.streams) { cursor in
+                var names: [String] = []
+                var lastKey: [UInt8]?
+                var entry = try after.map { key in try (key + [0]).withUnsafeBytes { try cursor.seek(atLeast: $0) } } ?? cursor.first()
+                while let current = entry, names.count < ProjectionRebuilder.streamChunk {
+                    names.append(String(decoding: current.key, as: UTF8.self))
+                    lastKey = Array(current.key)
+                    entry = try cursor.next()
+                }
+                return (names, lastKey)
+            }
         }
     }
 
-    private func foldInParallel(_ streams: [String], upTo snapshot: UInt64) throws -> [Entity] {
+    private static func foldInParallel(_ streams: [String], upTo snapshot: UInt64, ledger: Ledger) throws -> [Entity] {
         let workers = min(2, max(1, streams.count))
         let share = (streams.count + workers - 1) / workers
         var results = [Result<[Entity], any Error>](repeating: .success([]), count: workers)
-        let ledger = self.ledger
         results.withUnsafeMutableBufferPointer { slots in
             let slots = UnsafeSendable(slots)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -202,4 +220,10 @@ struct RebuildLock {
         flock(fd, LOCK_UN)
         close(fd)
     }
+}
+
+/// A mutable slot a background fold fills in.
+private final class Box<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
 }
