@@ -24,6 +24,11 @@ final class TmpfsMount {
         Glibc.mount("tmpfs", path, "tmpfs", UInt(MS_REMOUNT), "size=\(megabytes)m,mode=0700") == 0
     }
 
+    /// Makes the file system read-only, keeping its files.
+    func remountReadOnly() -> Bool {
+        Glibc.mount("tmpfs", path, "tmpfs", UInt(MS_REMOUNT | MS_RDONLY), "mode=0700") == 0
+    }
+
     func unmount() {
         guard mounted else { return }
         if umount(path) != 0 { umount2(path, Int32(MNT_DETACH)) }

@@ -124,29 +124,18 @@ import TestSupport
     }
 
     /// An auditor's copy on a read-only file system: reading and verifying work.
-    @Test(.enabled(if: getuid() == 0, "mounting needs root"))
+    @Test(.enabled(if: TmpfsMount.available, "needs root to mount a tmpfs"))
     func aCopyOnAReadOnlyFileSystemCanBeReadAndVerified() throws {
         #expect(try CLI.run(["append", "--ledger", ledger, "--create", "--batch", Self.zoneData]).status == 0)
-        let mountPoint = dir.path + "/ro"
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        guard shell("mount -t tmpfs -o size=8m tmpfs '\(mountPoint)'") == 0 else { return }
-        defer { _ = shell("umount '\(mountPoint)'") }
-        #expect(try CLI.run(["backup", mountPoint + "/copy", "--ledger", ledger]).status == 0)
-        #expect(shell("rm -f '\(mountPoint)/copy/lock.mdb' && mount -o remount,ro '\(mountPoint)'") == 0)
-        let copy = mountPoint + "/copy"
+        let disk = try #require(TmpfsMount(megabytes: 8))
+        let copy = disk.path + "/copy"
+        #expect(try CLI.run(["backup", copy, "--ledger", ledger]).status == 0)
+        unlink(copy + "/lock.mdb")
+        try #require(disk.remountReadOnly())
         #expect(try CLI.run(["verify", "--read-only", "--ledger", copy]).status == 0)
         #expect(try CLI.run(["log", "--ledger", copy]).stdout.split(separator: "\n").count == 49)
         let refused = try CLI.run(["append", "--ledger", copy, "--type", "road.delivered", "--stream", "road/x", "--data", #"{"name":{"zh":"路"}}"#])
         #expect(refused.status == 74 || refused.status == 77, "\(refused.stderr)")
         #expect(refused.stderr.split(separator: "\n").count == 1)
-    }
-
-    private func shell(_ command: String) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }

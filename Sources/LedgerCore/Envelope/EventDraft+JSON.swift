@@ -5,6 +5,11 @@ extension EventDraft {
 
     /// Reads a draft from one line of batch input.
     public init(json line: UnsafeBufferPointer<UInt8>) throws(LedgerError) {
+        try self.init(object: try EventDraft.object(json: line))
+    }
+
+    /// One line of input as a JSON object, within the limits of one event.
+    static func object(json line: UnsafeBufferPointer<UInt8>) throws(LedgerError) -> JSONObject {
         guard line.count <= Limits.maxEventBytes else {
             throw LedgerError(.invalidInput, "event is \(line.count) bytes, over the limit of \(Limits.maxEventBytes)")
         }
@@ -15,7 +20,7 @@ extension EventDraft {
         guard case .object(let object) = value else {
             throw LedgerError(.invalidInput, "an event must be a JSON object")
         }
-        try self.init(object: object)
+        return object
     }
 
     /// Reads a draft from a parsed JSON object. Fields the ledger assigns (`seq`, `version`,

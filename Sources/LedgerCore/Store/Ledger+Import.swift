@@ -23,8 +23,8 @@ extension Ledger {
             for (number, range) in chunk {
                 let text = UnsafeBufferPointer(rebasing: input[range])
                 do throws(LedgerError) {
-                    let draft = try EventDraft(json: text)
-                    events.append((try PreparedEvent(draft, line: number, today: today), try ExportedFields(text)))
+                    let object = try EventDraft.object(json: text)  // parsed once for both
+                    events.append((try PreparedEvent(try EventDraft(object: object), line: number, today: today), try ExportedFields(object)))
                 } catch {
                     throw error.at(line: number)
                 }
@@ -46,12 +46,11 @@ extension Ledger {
         var prev: ChainHash
         var hash: ChainHash
 
-        init(_ text: UnsafeBufferPointer<UInt8>) throws(LedgerError) {
-            let value = try? JSONParser.parse(text, maxDepth: Limits.maxDepth)
-            guard let seq = value?["seq"]?.integerValue, seq >= 1, let version = value?["version"]?.integerValue, version >= 1,
-                  let recorded = value?["recorded"]?.stringValue.flatMap(RecordedTime.init),
-                  let prev = value?["prev"]?.stringValue.flatMap({ ChainHash(hex: $0) }),
-                  let hash = value?["hash"]?.stringValue.flatMap({ ChainHash(hex: $0) }) else {
+        init(_ object: JSONObject) throws(LedgerError) {
+            guard let seq = object["seq"]?.integerValue, seq >= 1, let version = object["version"]?.integerValue, version >= 1,
+                  let recorded = object["recorded"]?.stringValue.flatMap(RecordedTime.init),
+                  let prev = object["prev"]?.stringValue.flatMap({ ChainHash(hex: $0) }),
+                  let hash = object["hash"]?.stringValue.flatMap({ ChainHash(hex: $0) }) else {
                 throw LedgerError(.invalidInput, "an exported event carries seq, version, recorded, prev and hash ('civic-ledger export' writes them)")
             }
             self.seq = UInt64(seq)
