@@ -43,6 +43,40 @@ import TestSupport
         #expect(event.seq == 1 && event.version == 1 && event.actor == "clerk-7" && event.prev == .genesis && event.schemaVersion == 2)
     }
 
+    @Test func hashHexParsesEightDigitsAtATimeLikeTheDigitByDigitDecoder() {
+        var random = SeededGenerator(state: 64)
+        for _ in 0..<2_000 {
+            let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
+            var text = Array(Hex.encode(bytes).utf8)
+            if Bool.random(using: &random) { text = text.map { UInt8.random(in: 0...1, using: &random) == 0 ? $0 : Array(String(decoding: [$0], as: UTF8.self).uppercased().utf8)[0] } }
+            // Now and then one character replaced by anything at all, hex digit or not.
+            if Int.random(in: 0..<3, using: &random) == 0 { text[Int.random(in: 0..<64, using: &random)] = UInt8.random(in: 0...255, using: &random) }
+            let string = String(decoding: text, as: UTF8.self)
+            let expected = text.allSatisfy({ Hex.nibble($0) != nil }) ? Hex.decode(string) : nil
+            #expect(ChainHash(hex: string).map { withUnsafeBytes(of: $0.bytes) { Array($0) } } == expected, "\(string)")
+        }
+        // Each boundary of the digit ranges, in every position.
+        for bad in Array("/:@G`g".utf8) + [0x80, 0xB0, 0xE6] {
+            for position in [0, 7, 8, 31, 63] {
+                var text = Array(String(repeating: "a", count: 64).utf8)
+                text[position] = bad
+                #expect(ChainHash(hex: String(decoding: text, as: UTF8.self)) == nil)
+            }
+        }
+    }
+
+    @Test func theCanonicalScannerSkipsStringsWithEscapesAtEveryOffset() throws {
+        // Strings whose quotes and backslashes fall at every position of the eight-byte steps.
+        for padding in 0..<17 {
+            let text = String(repeating: "x", count: padding) + #"\"a\\"# + String(repeating: "é", count: padding % 5)
+            let data = #"{"note":""# + text + #"","n":1}"#
+            var record = Array(repeating: UInt8(0), count: 32)
+            record += Array(#"{"data":\#(data),"effective":"2022-01-14","id":"e\#(padding)","prev":"\#(String(repeating: "0", count: 64))","recorded":"2022-01-14T02:00:00.000000Z","schemaVersion":1,"seq":\#(padding + 1),"stream":"road/r","type":"road.delivered","version":1}"#.utf8)
+            let header = try #require(record.withUnsafeBytes { EventRecord.scanCanonical($0) }.map { ($0.id, $0.stream, $0.seq) })
+            #expect(header == ("e\(padding)", "road/r", UInt64(padding + 1)))
+        }
+    }
+
     @Test func generatedIdsAreVersion7UUIDsInTimeOrder() {
         let a = EventIdentifier.generate()
         let b = EventIdentifier.generate()

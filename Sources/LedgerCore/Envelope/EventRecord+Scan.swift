@@ -2,17 +2,22 @@ import LedgerValues
 
 extension EventRecord {
     /// The envelope fields `verify` checks, read straight from a canonical body without
-    /// building strings for what it only compares (`prev`, `recorded`) or `data` at all.
+    /// building strings (`id`, `stream` and `effective` stay slices of the record, valid only
+    /// while the record's memory is: inside its read transaction) or reading `data` at all.
     package struct ScannedHeader {
-        package var seq: UInt64 = 0
-        package var version: UInt64 = 0
-        package var id = ""
-        package var stream = ""
-        package var effective = ""
-        package var prev = ChainHash.genesis
+        package var seq: UInt64
+        package var version: UInt64
+        package var idBytes: UnsafeRawBufferPointer
+        package var streamBytes: UnsafeRawBufferPointer
+        package var effectiveBytes: UnsafeRawBufferPointer
+        package var prev: ChainHash
         /// The recorded time's 27 bytes, zero-padded: compared as bytes, which is time order
         /// for the fixed form.
-        package var recorded = SIMD32<UInt8>()
+        package var recorded: SIMD32<UInt8>
+
+        package var id: String { String(decoding: idBytes, as: UTF8.self) }
+        package var stream: String { String(decoding: streamBytes, as: UTF8.self) }
+        package var effective: String { String(decoding: effectiveBytes, as: UTF8.self) }
     }
 
     /// Reads a body laid out exactly as a correct writer lays it out (FORMAT.md §4 and §5:
@@ -21,28 +26,21 @@ extension EventRecord {
     package static func scanCanonical(_ raw: UnsafeRawBufferPointer) -> ScannedHeader? {
         guard raw.count > hashSize else { return nil }
         var scanner = CanonicalScanner(bytes: UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[hashSize...]))
-        var header = ScannedHeader()
         guard scanner.take("{") else { return nil }
         if scanner.take("\"actor\":") { guard scanner.skipString(), scanner.take(",") else { return nil } }
-        guard scanner.take("\"data\":"), scanner.skipValue(), scanner.take(",\"effective\":"), let effective = scanner.plainString(),
-              scanner.take(",\"id\":"), let id = scanner.plainString(),
+        guard scanner.take("\"data\":"), scanner.skipValue(), scanner.take(",\"effective\":"), let effective = scanner.plainBytes(),
+              scanner.take(",\"id\":"), let id = scanner.plainBytes(),
               scanner.take(",\"prev\":\""), let prev = scanner.hash(),
               scanner.take("\",\"recorded\":\""), let recorded = scanner.recorded(),
               scanner.take("\",\"schemaVersion\":"), scanner.integer() != nil,
               scanner.take(",\"seq\":"), let seq = scanner.integer(), scanner.take(",")
         else { return nil }
         if scanner.take("\"source\":") { guard scanner.skipString(), scanner.take(",") else { return nil } }
-        guard scanner.take("\"stream\":"), let stream = scanner.plainString(), scanner.take(",\"type\":"), scanner.skipString(),
+        guard scanner.take("\"stream\":"), let stream = scanner.plainBytes(), scanner.take(",\"type\":"), scanner.skipString(),
               scanner.take(",\"version\":"), let version = scanner.integer(), scanner.take("}"), scanner.atEnd
         else { return nil }
-        header.seq = seq
-        header.version = version
-        header.id = id
-        header.stream = stream
-        header.effective = effective
-        header.prev = prev
-        header.recorded = recorded
-        return header
+        return ScannedHeader(seq: seq, version: version, idBytes: id, streamBytes: stream, effectiveBytes: effective,
+                             prev: prev, recorded: recorded)
     }
 }
 
@@ -112,6 +110,8 @@ private struct CanonicalScanner {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return false }
         index += 1
         while index < bytes.count {
+            skipToQuoteOrBackslash()
+            guard index < bytes.count else { return false }
             switch bytes[index] {
             case UInt8(ascii: "\""): index += 1; return true
             case UInt8(ascii: "\\"): index += 2
@@ -119,6 +119,24 @@ private struct CanonicalScanner {
             }
         }
         return false
+    }
+
+    /// Moves eight bytes at a time up to the next `"` or `\\` (or near the end). A byte is
+    /// found by making it zero with an XOR; the lowest byte the zero test flags is always a
+    /// true one (its false positives sit only above a true zero).
+    private mutating func skipToQuoteOrBackslash() {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highBits: UInt64 = 0x8080_8080_8080_8080
+        let raw = UnsafeRawBufferPointer(bytes)
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let quotes = word ^ (ones &* 0x22), backslashes = word ^ (ones &* 0x5C)
+            let found = ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & highBits
+            guard found == 0 else {
+                index += found.trailingZeroBitCount / 8
+                return
+            }
+            index += 8
+        }
     }
 
     /// Steps over any value: strings, and brackets to their match.
@@ -139,8 +157,8 @@ private struct CanonicalScanner {
         return true
     }
 
-    /// A string with no escapes, as ids and stream names always are.
-    mutating func plainString() -> String? {
+    /// A string with no escapes, as ids and stream names always are: its bytes, unquoted.
+    mutating func plainBytes() -> UnsafeRawBufferPointer? {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
         let start = index + 1
         var end = start
@@ -150,7 +168,11 @@ private struct CanonicalScanner {
         }
         guard end < bytes.count else { return nil }
         index = end + 1
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start..<end])
+    }
+
+    mutating func plainString() -> String? {
+        plainBytes().map { String(decoding: $0, as: UTF8.self) }
     }
 
     mutating func hash() -> ChainHash? {

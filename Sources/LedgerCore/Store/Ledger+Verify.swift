@@ -1,4 +1,9 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import LMDB
 import LedgerValues
 
@@ -73,22 +78,37 @@ extension Ledger {
             let ranges = (0..<partCount).map { part in
                 (UInt64(part) * size + 1)...min(last, UInt64(part + 1) * size)
             }.filter { !$0.isEmpty }
-            // What each event's index keys must be, by seq, for the index scans at the end.
+            // The parts and the two index scans all run at once; what each event's index keys
+            // must be (`fingerprints`, by seq) is compared with what the indexes hold at the end.
+            let indexes = [(databases.ids, "id index"), (databases.streamEvents, "stream index")]
             var fingerprints = [IndexFingerprints](repeating: IndexFingerprints(), count: Int(last))
             var parts = [Result<PartReport, any Error>](repeating: .failure(CancellationError()), count: ranges.count)
+            var scans = [Result<IndexScan, any Error>](repeating: .failure(CancellationError()), count: indexes.count)
             fingerprints.withUnsafeMutableBufferPointer { prints in
-                parts.withUnsafeMutableBufferPointer { slots in
-                    let slots = UnsafeSendable(slots), prints = UnsafeSendable(prints)
-                    DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
-                        slots.value[index] = Result {
-                            try environment.read { txn in try verifyPart(txn, ranges[index], fingerprints: prints.value) }
+                parts.withUnsafeMutableBufferPointer { partSlots in
+                    scans.withUnsafeMutableBufferPointer { scanSlots in
+                        let partSlots = UnsafeSendable(partSlots), scanSlots = UnsafeSendable(scanSlots), prints = UnsafeSendable(prints)
+                        // The index scans first: they are the longest tasks.
+                        DispatchQueue.concurrentPerform(iterations: indexes.count + ranges.count) { task in
+                            if task < indexes.count {
+                                scanSlots.value[task] = Result {
+                                    try environment.read { txn in try readIndex(txn, indexes[task].0, name: indexes[task].1, events: last) }
+                                }
+                            } else {
+                                partSlots.value[task - indexes.count] = Result {
+                                    try environment.read { txn in try verifyPart(txn, ranges[task - indexes.count], fingerprints: prints.value) }
+                                }
+                            }
                         }
                     }
                 }
             }
-            let report = try stitch(try parts.map { try $0.get() }, expectedHead: expectedHead)
+            var report = try stitch(try parts.map { try $0.get() }, expectedHead: expectedHead)
             guard report.isIntact else { return report }
-            return try checkIndexes(report, fingerprints)
+            let id = try indexProblem(try scans[0].get(), indexes[0].0, name: indexes[0].1) { fingerprints[Int($0 - 1)].id }
+            let streamEvent = try indexProblem(try scans[1].get(), indexes[1].0, name: indexes[1].1) { fingerprints[Int($0 - 1)].streamEvent }
+            report.problem = [id, streamEvent].compactMap { $0 }.min { ($0.seq ?? 0) < ($1.seq ?? 0) }
+            return report
         }
     }
 
@@ -107,16 +127,15 @@ extension Ledger {
         var firstRecorded = SIMD32<UInt8>()
         var lastRecorded = SIMD32<UInt8>()
         /// Per stream: the first and last version seen in this part (checked contiguous within).
-        var streams: [String: (first: UInt64, last: UInt64, firstSeq: UInt64)] = [:]
+        var streams: [String: StreamRun] = [:]
     }
+
+    fileprivate typealias StreamRun = (first: UInt64, last: UInt64, firstSeq: UInt64)
 
     private func verifyPart(_ txn: Transaction, _ range: ClosedRange<UInt64>,
                             fingerprints: UnsafeMutableBufferPointer<IndexFingerprints>) throws -> PartReport {
-        let db = databases
-        var part = PartReport(range: range)
-        var key: [UInt8] = []
-        var previousHash: ChainHash?
-        part.problem = try txn.withCursor(db.events) { cursor -> VerificationReport.Problem? in
+        var scan = PartScan(part: PartReport(range: range), fingerprints: fingerprints)
+        let problem = try txn.withCursor(databases.events) { cursor -> VerificationReport.Problem? in
             var entry = try cursor.seek(atLeast: range.lowerBound)
             var expected = range.lowerBound
             while expected <= range.upperBound {
@@ -129,11 +148,14 @@ extension Ledger {
                 guard seq == expected else {
                     return .init(seq: expected, message: "event missing: the next stored event is seq \(seq)")
                 }
+                let hash = ChainHash(raw: current.value)
+                guard ChainHash.of(UnsafeRawBufferPointer(rebasing: current.value[EventRecord.hashSize...])) == hash else {
+                    return .init(seq: seq, message: "stored hash does not match the record's bytes (the record was altered)")
+                }
                 // Canonical records are read by the fast scanner; anything else by the
                 // general reader, which also says what is wrong with it.
-                var header: EventRecord.ScannedHeader
-                if let scanned = EventRecord.scanCanonical(current.value) {
-                    header = scanned
+                if let header = EventRecord.scanCanonical(current.value) {
+                    if let problem = scan.check(header, seq: seq, hash: hash) { return problem }
                 } else {
                     let general: EventRecord.Header
                     do throws(LedgerError) { general = try EventRecord.header(current.value) } catch {
@@ -142,51 +164,66 @@ extension Ledger {
                     guard RecordedTime(general.recorded) != nil else {
                         return .init(seq: seq, message: "recorded time '\(general.recorded)' is malformed")
                     }
-                    header = EventRecord.ScannedHeader(seq: general.seq, version: general.version, id: general.id,
-                                                       stream: general.stream, effective: "", prev: general.prev,
-                                                       recorded: Ledger.recordedBytes(general.recorded))
-                }
-                let hash = ChainHash(raw: current.value)
-                guard ChainHash.of(UnsafeRawBufferPointer(rebasing: current.value[EventRecord.hashSize...])) == hash else {
-                    return .init(seq: seq, message: "stored hash does not match the record's bytes (the record was altered)")
-                }
-                guard header.seq == seq else {
-                    return .init(seq: seq, message: "the record stored here is seq \(header.seq) (events moved or swapped)")
-                }
-                if let previousHash, header.prev != previousHash {
-                    return .init(seq: seq, message: "prev does not match the hash of seq \(seq - 1) (the chain is broken)")
-                }
-                guard !Ledger.recordedBefore(header.recorded, part.lastRecorded) else {
-                    return .init(seq: seq, message: "recorded time '\(Ledger.recordedText(header.recorded))' is earlier than the event before")
-                }
-                if let known = part.streams[header.stream] {
-                    guard header.version == known.last + 1 else {
-                        return .init(seq: seq, message: "version \(header.version) in stream '\(header.stream)', expected \(known.last + 1)")
+                    let problem = Array(general.id.utf8).withUnsafeBytes { id in
+                        Array(general.stream.utf8).withUnsafeBytes { stream in
+                            scan.check(EventRecord.ScannedHeader(seq: general.seq, version: general.version, idBytes: id, streamBytes: stream,
+                                                                effectiveBytes: UnsafeRawBufferPointer(start: nil, count: 0), prev: general.prev,
+                                                                recorded: Ledger.recordedBytes(general.recorded)),
+                                       seq: seq, hash: hash)
+                        }
                     }
-                    part.streams[header.stream]!.last = header.version
-                } else {
-                    part.streams[header.stream] = (header.version, header.version, seq)
+                    if let problem { return problem }
                 }
-                // The keys this event's index entries must have, checked by the index scans.
-                var id = header.id
-                Ledger.streamEventKey(header.stream, header.version, into: &key)
-                fingerprints[Int(seq - 1)] = IndexFingerprints(
-                    id: id.withUTF8 { IndexFingerprints.of(UnsafeRawBufferPointer($0)) },
-                    streamEvent: key.withUnsafeBytes(IndexFingerprints.of))
-                if previousHash == nil {
-                    part.firstPrev = header.prev
-                    part.firstRecorded = header.recorded
-                }
-                previousHash = hash
-                part.lastHash = hash
-                part.lastRecorded = header.recorded
-                part.events += 1
                 expected += 1
                 entry = try cursor.next()
             }
             return nil
         }
-        return part
+        return scan.finish(problem)
+    }
+
+    /// One part's running checks, event by event along seq.
+    private struct PartScan {
+        var part: PartReport
+        let fingerprints: UnsafeMutableBufferPointer<IndexFingerprints>
+        var previousHash: ChainHash?
+        var streams = StreamRuns()
+
+        /// Checks one event against the one before and notes the keys its index entries must have.
+        mutating func check(_ header: EventRecord.ScannedHeader, seq: UInt64, hash: ChainHash) -> VerificationReport.Problem? {
+            guard header.seq == seq else {
+                return .init(seq: seq, message: "the record stored here is seq \(header.seq) (events moved or swapped)")
+            }
+            if let previousHash, header.prev != previousHash {
+                return .init(seq: seq, message: "prev does not match the hash of seq \(seq - 1) (the chain is broken)")
+            }
+            guard !Ledger.recordedBefore(header.recorded, part.lastRecorded) else {
+                return .init(seq: seq, message: "recorded time '\(Ledger.recordedText(header.recorded))' is earlier than the event before")
+            }
+            let streamPrint = IndexFingerprints.of(header.streamBytes)
+            if let expected = streams.note(header.streamBytes, print: streamPrint, version: header.version, seq: seq) {
+                return .init(seq: seq, message: "version \(header.version) in stream '\(header.stream)', expected \(expected)")
+            }
+            // The keys this event's index entries must have, checked by the index scans.
+            fingerprints[Int(seq - 1)] = IndexFingerprints(
+                id: IndexFingerprints.of(header.idBytes),
+                streamEvent: IndexFingerprints.ofStreamEvent(stream: streamPrint, version: header.version))
+            if previousHash == nil {
+                part.firstPrev = header.prev
+                part.firstRecorded = header.recorded
+            }
+            previousHash = hash
+            part.lastHash = hash
+            part.lastRecorded = header.recorded
+            part.events += 1
+            return nil
+        }
+
+        consuming func finish(_ problem: VerificationReport.Problem?) -> PartReport {
+            part.problem = problem
+            part.streams = streams.all
+            return part
+        }
     }
 
     /// Joins the parts in seq order, then checks what no single part can see.
@@ -287,65 +324,78 @@ extension Ledger {
         }
     }
 
-    /// Scans `ids` and `stream-events` in key order (far faster than a lookup per event) and
-    /// checks that each holds exactly one entry per event, pointing to the event whose key it
-    /// is. Keys are compared through keyed 64-bit fingerprints taken while the events were read.
-    private func checkIndexes(_ report: VerificationReport, _ fingerprints: [IndexFingerprints]) throws -> VerificationReport {
-        let indexes = [(databases.ids, "id index"), (databases.streamEvents, "stream index")]
-        var problems = [Result<VerificationReport.Problem?, any Error>](repeating: .success(nil), count: indexes.count)
-        problems.withUnsafeMutableBufferPointer { slots in
-            let slots = UnsafeSendable(slots)
-            DispatchQueue.concurrentPerform(iterations: indexes.count) { index in
-                let (database, name) = indexes[index]
-                slots.value[index] = Result { try environment.read { txn in
-                    try scanIndex(txn, database, name: name, events: report.headSeq) { seq in
-                        index == 0 ? fingerprints[Int(seq - 1)].id : fingerprints[Int(seq - 1)].streamEvent
-                    }
-                } }
-            }
-        }
-        let found = try problems.compactMap { try $0.get() }.min { ($0.seq ?? 0) < ($1.seq ?? 0) }
-        guard let found else { return report }
-        var failed = report
-        failed.problem = found
-        return failed
+    /// What an index holds, read in key order (far faster than a lookup per event): for each
+    /// seq, the fingerprint of the key that points to it.
+    private struct IndexScan {
+        var prints: [UInt64]
+        var seen: [Bool]
+        /// The lowest seq that more than one entry points to.
+        var firstDuplicate: UInt64?
+        /// A problem with no event's seq: an entry whose value is not a seq the ledger holds.
+        var problem: VerificationReport.Problem?
     }
 
-    private func scanIndex(_ txn: Transaction, _ database: Database, name: String, events: UInt64,
-                           expected: (UInt64) -> UInt64) throws -> VerificationReport.Problem? {
-        var seen = [Bool](repeating: false, count: Int(events))
-        // The whole table is scanned and the problem with the lowest seq kept, so the report
-        // does not depend on key order.
-        var worst: VerificationReport.Problem?
-        func keep(_ problem: VerificationReport.Problem) {
-            if worst == nil || (problem.seq ?? 0) < (worst?.seq ?? 0) { worst = problem }
-        }
+    private func readIndex(_ txn: Transaction, _ database: Database, name: String, events: UInt64) throws -> IndexScan {
+        var scan = IndexScan(prints: [UInt64](repeating: 0, count: Int(events)), seen: [Bool](repeating: false, count: Int(events)))
+        let isStreamIndex = database.name == databases.streamEvents.name
         try txn.withCursor(database) { cursor in
             var entry = try cursor.first()
             while let current = entry {
-                let describe = "'\(Ledger.describeIndexKey(current.key, database: database))'"
                 if let seq = UInt64(bigEndianBytes: current.value), current.value.count == 8, seq >= 1 {
                     if seq > events {
                         // Appended after the events were read (verify runs beside writers),
                         // unless no such event exists.
-                        if try txn.get(databases.events, key: seq) == nil {
-                            keep(.init(seq: nil, message: "the \(name) maps \(describe) to seq \(seq), which the ledger does not hold"))
+                        if scan.problem == nil, try txn.get(databases.events, key: seq) == nil {
+                            scan.problem = .init(seq: nil, message: "the \(name) maps \(Ledger.quoteIndexKey(current.key, database)) to seq \(seq), which the ledger does not hold")
                         }
-                    } else if IndexFingerprints.of(current.key) != expected(seq) || seen[Int(seq - 1)] {
-                        keep(.init(seq: seq, message: "the \(name) entry \(describe) points to this event, which is not its event"))
+                    } else if scan.seen[Int(seq - 1)] {
+                        scan.firstDuplicate = min(seq, scan.firstDuplicate ?? seq)
                     } else {
-                        seen[Int(seq - 1)] = true
+                        // A key not laid out as a stream key gets a fingerprint no event has.
+                        scan.prints[Int(seq - 1)] = (isStreamIndex ? IndexFingerprints.ofStreamEventKey(current.key) : IndexFingerprints.of(current.key))
+                            ?? ~IndexFingerprints.of(current.key)
+                        scan.seen[Int(seq - 1)] = true
                     }
-                } else {
-                    keep(.init(seq: nil, message: "the \(name) maps \(describe) to a value that is not a seq"))
+                } else if scan.problem == nil {
+                    scan.problem = .init(seq: nil, message: "the \(name) maps \(Ledger.quoteIndexKey(current.key, database)) to a value that is not a seq")
                 }
                 entry = try cursor.next()
             }
         }
-        if let missing = seen.firstIndex(of: false) {
-            keep(.init(seq: UInt64(missing + 1), message: "the \(name) has no entry for this event"))
+        return scan
+    }
+
+    /// Compares an index with the keys the events must have: each event needs exactly one
+    /// entry, with its own key. The problem with the lowest seq, named by the entry at fault.
+    private func indexProblem(_ scan: IndexScan, _ database: Database, name: String,
+                              expected: (UInt64) -> UInt64) throws -> VerificationReport.Problem? {
+        if let problem = scan.problem { return problem }
+        let limit = scan.firstDuplicate.map { Int($0 - 1) } ?? scan.prints.count
+        guard let bad = (0..<limit).first(where: { !scan.seen[$0] || scan.prints[$0] != expected(UInt64($0 + 1)) }) ?? scan.firstDuplicate.map({ Int($0 - 1) })
+        else { return nil }
+        let seq = UInt64(bad + 1)
+        guard scan.seen[bad] else { return .init(seq: seq, message: "the \(name) has no entry for this event") }
+        // Rare, so found by reading the index again: an entry for this seq whose key is not
+        // the event's (with two entries and one right, the other).
+        let isStreamIndex = database.name == databases.streamEvents.name
+        let key = try environment.read { txn in
+            try txn.withCursor(database) { cursor -> String in
+                var entry = try cursor.first()
+                while let current = entry {
+                    if current.value.count == 8, UInt64(bigEndianBytes: current.value) == seq,
+                       (isStreamIndex ? IndexFingerprints.ofStreamEventKey(current.key) : IndexFingerprints.of(current.key)) != expected(seq) {
+                        return Ledger.quoteIndexKey(current.key, database)
+                    }
+                    entry = try cursor.next()
+                }
+                return "(changed while verifying)"
+            }
         }
-        return worst
+        return .init(seq: seq, message: "the \(name) entry \(key) points to this event, which is not its event")
+    }
+
+    static func quoteIndexKey(_ key: UnsafeRawBufferPointer, _ database: Database) -> String {
+        "'\(describeIndexKey(key, database: database))'"
     }
 
     /// An index key for a message: ids as text, stream keys as `stream vN`.
@@ -353,6 +403,71 @@ extension Ledger {
         guard database.name == "stream-events", key.count >= 9 else { return MessageText.excerpt(key) }
         let version = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: key.suffix(8))) ?? 0
         return MessageText.excerpt(UnsafeRawBufferPointer(rebasing: key.prefix(key.count - 9))) + " v\(version)"
+    }
+}
+
+/// Each stream's run of versions within one part of a verify, found by the stream's keyed
+/// fingerprint in an open-addressing table (the fingerprint is already uniformly random, so its
+/// low bits pick the slot): far cheaper per event than a dictionary keyed by String, and one
+/// cache line per event. Streams are told apart by fingerprint alone, the same keyed 64-bit
+/// guarantee the index checks rest on.
+private struct StreamRuns {
+    private struct Slot {
+        var print: UInt64 = 0
+        /// The version the stream's next event must have; 0 for an empty slot.
+        var next: UInt64 = 0
+    }
+
+    private var slots = [Slot](repeating: Slot(), count: 1024)
+    /// Per stream, in the order first seen: its name, fingerprint, first version and that
+    /// event's seq.
+    private var firsts: [(name: [UInt8], print: UInt64, version: UInt64, seq: UInt64)] = []
+
+    /// Records `version` as the stream's next one; returns the version expected instead when it
+    /// does not follow the stream's last in this part.
+    mutating func note(_ name: UnsafeRawBufferPointer, print: UInt64, version: UInt64, seq: UInt64) -> UInt64? {
+        let expected: UInt64? = slots.withUnsafeMutableBufferPointer { slots in
+            var index = Int(truncatingIfNeeded: print) & (slots.count - 1)
+            while slots[index].next != 0 {
+                if slots[index].print == print {
+                    guard version == slots[index].next else { return slots[index].next }
+                    slots[index].next = version &+ 1
+                    return nil
+                }
+                index = (index + 1) & (slots.count - 1)
+            }
+            slots[index] = Slot(print: print, next: version &+ 1)
+            return 0
+        }
+        guard expected == 0 else { return expected }
+        firsts.append((Array(name), print, version, seq))
+        if firsts.count * 3 > slots.count * 2 { grow() }
+        return nil
+    }
+
+    private func find(_ print: UInt64) -> Slot {
+        var index = Int(truncatingIfNeeded: print) & (slots.count - 1)
+        while slots[index].print != print { index = (index + 1) & (slots.count - 1) }
+        return slots[index]
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = [Slot](repeating: Slot(), count: old.count * 2)
+        for slot in old where slot.next != 0 {
+            var index = Int(truncatingIfNeeded: slot.print) & (slots.count - 1)
+            while slots[index].next != 0 { index = (index + 1) & (slots.count - 1) }
+            slots[index] = slot
+        }
+    }
+
+    /// Each stream's first and last version in this part, and the seq of its first.
+    var all: [String: Ledger.StreamRun] {
+        var result: [String: Ledger.StreamRun] = [:]
+        for first in firsts {
+            result[String(decoding: first.name, as: UTF8.self)] = (first.version, find(first.print).next &- 1, first.seq)
+        }
+        return result
     }
 }
 
@@ -366,5 +481,23 @@ struct IndexFingerprints {
         var hasher = Hasher()
         hasher.combine(bytes: bytes)
         return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+
+    /// The fingerprint of the stream-index key stream ‖ 0x00 ‖ version, from the stream's
+    /// fingerprint (verify takes that anyway). The version times an odd constant is one to
+    /// one, and so is the mixing after it, so two versions of a stream never collide; two
+    /// streams only as unpredictably as their keyed fingerprints.
+    static func ofStreamEvent(stream: UInt64, version: UInt64) -> UInt64 {
+        var x = stream ^ (version &* 0x9E37_79B9_7F4A_7C15)
+        x = (x ^ (x >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        x = (x ^ (x >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+        return x ^ (x >> 33)
+    }
+
+    /// The same fingerprint read back from an index key; nil when it is not laid out as one.
+    static func ofStreamEventKey(_ key: UnsafeRawBufferPointer) -> UInt64? {
+        guard key.count >= 9, key[key.count - 9] == 0,
+              let version = UInt64(bigEndianBytes: UnsafeRawBufferPointer(rebasing: key.suffix(8))) else { return nil }
+        return ofStreamEvent(stream: of(UnsafeRawBufferPointer(rebasing: key.prefix(key.count - 9))), version: version)
     }
 }
