@@ -4,11 +4,13 @@ import LedgerValues
 extension Entity {
     /// One event's effect on its entity's state. The data is first brought to its type's
     /// current schema version (the upcaster chain), so old events fold like new ones.
-    static func apply(_ event: EntityEvent, to state: JSONObject, stream: String) -> JSONObject {
-        var state = state
+    /// The state is changed in place: a copy per event would copy every member.
+    static func apply(_ event: EntityEvent, to state: inout JSONObject, stream: String) {
         let data = EventCatalog.shared.upcast(type: event.type, version: event.schemaVersion, data: event.data).data
         // The zone's calendar date (a date-time with another offset may fall on another day).
-        let date = JSONValue.string(EffectiveTime(event.effective)?.date.description ?? String(event.effective.prefix(10)))
+        // A plain date (most events) is its own day, without parsing it.
+        let date = JSONValue.string(event.effective.utf8.count == 10 ? event.effective
+            : EffectiveTime(event.effective)?.date.description ?? String(event.effective.prefix(10)))
         func copy(_ keys: String...) { for key in keys { if let value = data[key] { state[key] = value } } }
         state["stream"] = .string(stream)
         switch event.type {
@@ -82,6 +84,5 @@ extension Entity {
         default:
             break
         }
-        return state
     }
 }

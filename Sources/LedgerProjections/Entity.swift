@@ -16,7 +16,9 @@ public struct Entity: Sendable, Equatable {
 
     public init(stream: String, events: [EntityEvent] = []) {
         self.stream = stream
-        self.events = events.sorted(by: Entity.foldOrder)
+        // Positions are sorted, not the events: moving an event copies all its fields.
+        let order = events.indices.sorted { Entity.foldOrder(events[$0], events[$1]) }
+        self.events = order.map { events[$0] }
         self.state = JSONObject()
         state = Entity.fold(resolved(), stream: stream)
     }
@@ -29,6 +31,7 @@ public struct Entity: Sendable, Equatable {
     /// them. `knownAt` keeps only events recorded up to that seq; `asOf` only originals
     /// effective up to that instant (fixes act at the time of what they fix).
     public func resolved(knownAt: UInt64? = nil, asOf: Int64? = nil) -> [EntityEvent] {
+        if knownAt == nil, asOf == nil, !events.contains(where: \.isFix) { return events }
         let known = knownAt.map { limit in events.filter { $0.seq <= limit } } ?? events
         var originals = known.filter { !$0.isFix }
         var included = [Bool](repeating: true, count: originals.count)
@@ -51,7 +54,7 @@ public struct Entity: Sendable, Equatable {
     public func history(knownAt: UInt64? = nil) -> [(event: EntityEvent, state: JSONObject)] {
         var state = JSONObject()
         return resolved(knownAt: knownAt).map { event in
-            state = Entity.apply(event, to: state, stream: stream)
+            Entity.apply(event, to: &state, stream: stream)
             return (event, state)
         }
     }
@@ -62,6 +65,8 @@ public struct Entity: Sendable, Equatable {
     }
 
     static func fold(_ events: [EntityEvent], stream: String) -> JSONObject {
-        events.reduce(JSONObject()) { apply($1, to: $0, stream: stream) }
+        var state = JSONObject()
+        for event in events { apply(event, to: &state, stream: stream) }
+        return state
     }
 }

@@ -50,7 +50,7 @@ public struct ZoneProjector: LedgerProjector {
             let updated: StoredEntity
             if let stored, !stored.hasFixes, appliesOnTop(new, after: (stored.lastInstant, stored.lastSeq)) {
                 var state = stored.state
-                for event in new { state = Entity.apply(event, to: state, stream: stream) }
+                for event in new { Entity.apply(event, to: &state, stream: stream) }
                 updated = StoredEntity(stream: stream, state: state, lastInstant: new.last!.instant, lastSeq: new.last!.seq, hasFixes: false)
             } else {
                 let earlier = stored == nil ? [] : try ledger.streamEvents(txn, stream, below: new[0].seq)
