@@ -7,9 +7,11 @@ import LedgerValues
 
 // The benchmark behind `tools/bench`: the ledger against raw LMDB and SQLite on the same
 // generated events, each run several times, medians reported.
-//   LedgerBench [--events N] [--runs R] [--dir DIR] [--cli PATH] [--audit-only]
+//   LedgerBench [--events N] [--runs R] [--dir DIR] [--cli PATH] [--audit-only | --ledger-only]
+// (`--job NAME --target DIR --rows DIR` runs one timed job: the bench launches itself so.)
 
-var events = 1_000_000, runs = 3, directory = "/tmp/civic-ledger-bench", cli: String?, auditOnly = false
+var events = 1_000_000, runs = 3, directory = "/tmp/civic-ledger-bench", cli: String?, auditOnly = false, ledgerOnly = false
+var childJob: Job?, childTarget = "", childRows = ""
 var arguments = CommandLine.arguments.dropFirst()
 while let flag = arguments.popFirst() {
     switch flag {
@@ -18,7 +20,11 @@ while let flag = arguments.popFirst() {
     case "--dir": directory = arguments.popFirst() ?? directory
     case "--cli": cli = arguments.popFirst()
     case "--audit-only": auditOnly = true
-    default: print("usage: LedgerBench [--events N] [--runs R] [--dir DIR] [--cli PATH] [--audit-only]"); exit(64)
+    case "--ledger-only": ledgerOnly = true
+    case "--job": childJob = Job(rawValue: arguments.popFirst() ?? "")
+    case "--target": childTarget = arguments.popFirst() ?? ""
+    case "--rows": childRows = arguments.popFirst() ?? ""
+    default: print("usage: LedgerBench [--events N] [--runs R] [--dir DIR] [--cli PATH] [--audit-only | --ledger-only]"); exit(64)
     }
 }
 
@@ -42,75 +48,64 @@ if auditOnly {
     exit(0)
 }
 
-var generator = EventGenerator()
-let input = generator.ndjson(count: events, streams: max(1, events / 50))
-print("civic-ledger bench: \(events) events (\(input.count / 1_048_576) MiB of NDJSON), \(runs) runs, medians")
+/// One timed job, run in a process of its own (see `runChild`), so that every measurement
+/// starts from a fresh heap, as the CLI does: a second million-event batch in one process
+/// pays for the first one's freed memory. Each job prints its figures as `name=seconds`.
+enum Job: String {
+    /// Parse, check and append to a fresh ledger (kept at `--ledger`); preparing again without
+    /// validation; verify.
+    case plain
+    /// The same append with both projections maintained, then a rebuild of both.
+    case projected
+    /// The baselines, on the rows the plain job's ledger holds.
+    case raw, rawIndexed = "raw-indexed", sqlite, hash
+}
 
-var prepareTimes: [Double] = [], appendTimes: [Double] = [], verifyTimes: [Double] = []
-var unvalidatedTimes: [Double] = [], projectedTimes: [Double] = [], rebuildTimes: [Double] = []
+if let job = childJob {
+    try runChild(job)
+    exit(0)
+}
+
+print("civic-ledger bench: \(events) events, \(runs) runs, each timed job in a fresh process, medians")
+var figures: [String: [Double]] = [:]
 var ledgerPath = ""
 for run in 0..<runs {
     ledgerPath = freshDirectory(directory, "ledger-\(run)")
-    let ledger = try Ledger.open(ledgerPath, options: .init(create: true))
-    var prepared: [PreparedEvent] = []
-    let prepare = try measure { prepared = try input.withUnsafeBufferPointer { try EventBatch.prepare($0) } }
-    let write = try measure { _ = try ledger.append(prepared: prepared) }
-    prepareTimes.append(prepare)
-    appendTimes.append(prepare + write)
-    // Preparing with schema validation skipped, to show what validation costs. Only the
-    // preparing differs (the write is the same code either way), and timing it alone keeps
-    // the disk's noise out of the difference.
-    unvalidatedTimes.append(try measure {
-        _ = try input.withUnsafeBufferPointer { try EventBatch.prepare($0, validation: .skipped) }
-    })
-    // The same append with the projections maintained in its transaction, then a rebuild.
-    let projected = try Ledger.open(freshDirectory(directory, "projected-\(run)"), options: .init(create: true, projectors: [ZoneProjector()]))
-    projectedTimes.append(try measure {
-        let events = try input.withUnsafeBufferPointer { try EventBatch.prepare($0) }
-        _ = try projected.append(prepared: events)
-    })
-    rebuildTimes.append(try measure { _ = try ProjectionRebuilder(projected).rebuild(ProjectionName.allCases) })
-    verifyTimes.append(try measure {
-        let intact = try ledger.verify().isIntact
-        precondition(intact)
-    })
+    let jobs: [Job] = ledgerOnly ? [.plain, .projected] : [.plain, .projected, .raw, .rawIndexed, .sqlite, .hash]
+    for job in jobs {
+        let target = job == .plain ? ledgerPath : freshDirectory(directory, "\(job.rawValue)-\(run)")
+        for (name, seconds) in try launch(job, target: target, rows: ledgerPath) { figures[name, default: []].append(seconds) }
+    }
+}
+@MainActor func figure(_ name: String) -> Double { median(figures[name] ?? []) }
+let prepareTime = figure("prepare"), appendTime = prepareTime + figure("write")
+let projectedTime = figure("projected"), rebuildTime = figure("rebuild"), verifyTime = figure("verify")
+
+if ledgerOnly {
+    // The ledger's own rows, without baselines: for quick comparisons while working on it.
+    row("batch append", appendTime, "(parse+check \(format3(prepareTime)) s)")
+    row("append with projections", projectedTime, "(\(Int((appendTime / projectedTime * 100).rounded()))% of the throughput without)")
+    row("rebuild of both projections", rebuildTime)
+    row("verify", verifyTime)
+    _ = system("rm -rf '\(directory)'")
+    exit(0)
 }
 
-// The rows the ledger wrote, for the baselines.
-let ledger = try Ledger.open(ledgerPath, options: .init(readOnly: true))
-var rows: [StoredRow] = []
-rows.reserveCapacity(events)
-try ledger.forEachEvent { event in
-    let value = withUnsafeBytes(of: event.hash.bytes) { Array($0) } + event.canonicalBytes
-    rows.append(StoredRow(seq: event.seq, id: Array(event.id.utf8), stream: Array(event.stream.utf8), version: event.version, value: value))
-}
-var rawTimes: [Double] = [], rawIndexedTimes: [Double] = [], sqliteTimes: [Double] = [], hashTimes: [Double] = []
-for run in 0..<runs {
-    rawTimes.append(rawLMDBAppend(rows, directory: freshDirectory(directory, "raw-\(run)"), withIndexes: false))
-    rawIndexedTimes.append(rawLMDBAppend(rows, directory: freshDirectory(directory, "raw-indexed-\(run)"), withIndexes: true))
-    sqliteTimes.append(sqliteAppend(rows, directory: freshDirectory(directory, "sqlite-\(run)")))
-    hashTimes.append(measure {
-        var combined = ChainHash.genesis.bytes
-        for row in rows { combined ^= row.value.withUnsafeBytes { ChainHash.of(UnsafeRawBufferPointer(rebasing: $0[32...])) }.bytes }
-        precondition(combined != ChainHash.genesis.bytes)
-    })
-}
-
-let append = median(appendTimes), raw = median(rawTimes), rawIndexed = median(rawIndexedTimes), sqlite = median(sqliteTimes)
+let append = appendTime, raw = figure("raw"), rawIndexed = figure("raw-indexed"), sqlite = figure("sqlite")
 print("\nbatch append (one transaction, committed)")
-row("  ledger: parse+check+hash+write", append, "(of which parse+check \(format3(median(prepareTimes))) s)")
-let withoutValidation = append - median(prepareTimes) + median(unvalidatedTimes)
-row("  … the same without schema validation", withoutValidation, "(parse+check \(format3(median(unvalidatedTimes))) s)")
+row("  ledger: parse+check+hash+write", append, "(of which parse+check \(format3(prepareTime)) s)")
+let withoutValidation = append - prepareTime + figure("unvalidated")
+row("  … the same without schema validation", withoutValidation, "(parse+check \(format3(figure("unvalidated"))) s)")
 print("  schema validation adds \(Int(((append / withoutValidation - 1) * 100).rounded()))% to the append time")
 row("  raw LMDB: the records only", raw)
 row("  raw LMDB: records + the 3 indexes", rawIndexed)
 row("  SQLite WAL: same rows, 2 indexes", sqlite)
 print("  ledger / SQLite: \(format3(sqlite / append))×   ledger / raw LMDB records: \(Int((raw / append * 100).rounded()))%   ledger / raw LMDB with indexes: \(Int((rawIndexed / append * 100).rounded()))%")
-let verify = median(verifyTimes), hash = median(hashTimes)
+let verify = verifyTime, hash = figure("hash")
 print("\nprojections (state and timeline)")
-row("  append with projections maintained", median(projectedTimes))
-print("  appends keep \(Int((append / median(projectedTimes) * 100).rounded()))% of their throughput without projections")
-row("  rebuild of both from the log", median(rebuildTimes))
+row("  append with projections maintained", projectedTime)
+print("  appends keep \(Int((append / projectedTime * 100).rounded()))% of their throughput without projections")
+row("  rebuild of both from the log", rebuildTime)
 print("\nverify (chain + indexes)")
 row("  ledger verify", verify)
 row("  plain SHA-256 of the same bytes", hash)
