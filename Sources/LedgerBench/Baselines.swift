@@ -14,8 +14,9 @@ struct StoredRow {
 }
 
 /// Raw LMDB: the ledger's record bytes put by seq with MDB_APPEND and, `withIndexes`, the
-/// same index puts the ledger makes (id index, stream index, stream heads); one transaction,
-/// one commit. The ceiling for the ledger's storage.
+/// same index puts the ledger makes, as it makes them (id index and stream index sorted and
+/// put after the records, stream heads); one transaction, one commit. The ceiling for the
+/// ledger's storage.
 func rawLMDBAppend(_ rows: [StoredRow], directory: String, withIndexes: Bool) -> Double {
     var env: OpaquePointer?
     mdb_env_create(&env)
@@ -32,6 +33,8 @@ func rawLMDBAppend(_ rows: [StoredRow], directory: String, withIndexes: Bool) ->
         mdb_dbi_open(txn, "stream-events", UInt32(MDB_CREATE), &streamEvents)
         mdb_dbi_open(txn, "streams", UInt32(MDB_CREATE), &streams)
         var heads: [[UInt8]: UInt64] = [:]
+        var idEntries = IndexEntries(capacity: withIndexes ? rows.count : 0)
+        var streamEntries = IndexEntries(capacity: withIndexes ? rows.count : 0)
         var streamKey: [UInt8] = []
         for row in rows {
             var seq = row.seq.bigEndian
@@ -41,22 +44,27 @@ func rawLMDBAppend(_ rows: [StoredRow], directory: String, withIndexes: Bool) ->
                     var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
                     precondition(mdb_put(txn, events, &key, &v, UInt32(MDB_APPEND)) == 0)
                 }
-                guard withIndexes else { return }
-                var seqValue = MDB_val(mv_size: 8, mv_data: seqBytes.baseAddress)
-                row.id.withUnsafeBytes { id in
-                    var k = MDB_val(mv_size: id.count, mv_data: UnsafeMutableRawPointer(mutating: id.baseAddress))
-                    precondition(mdb_put(txn, ids, &k, &seqValue, UInt32(MDB_NOOVERWRITE)) == 0)
-                }
-                streamKey.removeAll(keepingCapacity: true)
-                streamKey.append(contentsOf: row.stream)
-                streamKey.append(0)
-                withUnsafeBytes(of: row.version.bigEndian) { streamKey.append(contentsOf: $0) }
-                streamKey.withUnsafeBytes { sk in
-                    var k = MDB_val(mv_size: sk.count, mv_data: UnsafeMutableRawPointer(mutating: sk.baseAddress))
-                    precondition(mdb_put(txn, streamEvents, &k, &seqValue, 0) == 0)
+            }
+            guard withIndexes else { continue }
+            row.id.withUnsafeBytes { idEntries.add($0, value: row.seq) }
+            streamKey.removeAll(keepingCapacity: true)
+            streamKey.append(contentsOf: row.stream)
+            streamKey.append(0)
+            withUnsafeBytes(of: row.version.bigEndian) { streamKey.append(contentsOf: $0) }
+            streamKey.withUnsafeBytes { streamEntries.add($0, value: row.seq) }
+            heads[row.stream] = row.version
+        }
+        idEntries.sort()
+        streamEntries.sort()
+        for (entries, database, flags) in [(idEntries, ids, UInt32(MDB_NOOVERWRITE)), (streamEntries, streamEvents, 0)] {
+            entries.forEach { key, value in
+                var seq = value.bigEndian
+                withUnsafeMutableBytes(of: &seq) { seqBytes in
+                    var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+                    var v = MDB_val(mv_size: 8, mv_data: seqBytes.baseAddress)
+                    precondition(mdb_put(txn, database, &k, &v, flags) == 0)
                 }
             }
-            if withIndexes { heads[row.stream] = row.version }
         }
         for (stream, version) in heads {
             var bigEndian = version.bigEndian

@@ -76,6 +76,38 @@ import TestSupport
         #expect(try ledger.statistics().events == 1)
     }
 
+    @Test func aCorrectionMayReferToAnEarlierLineOfItsBatchById() throws {
+        // The id index gets a batch's entries only at its end, so this lookup goes through
+        // the batch itself.
+        let ledger = try ledger()
+        let outcomes = try ledger.append(prepared: try batch("""
+            {"id":"road-1","type":"road.delivered","stream":"road/x","effective":"2021-10-15","data":{"name":{"zh":"路"},"lengthM":900}}
+            {"id":"fix-1","type":"event.corrected","stream":"road/x","effective":"2021-10-16","data":{"target":{"id":"road-1"},"data":{"name":{"zh":"路"},"lengthM":950},"reason":"typo"}}
+            """))
+        #expect(outcomes.map(\.seq) == [1, 2])
+        #expect(try ledger.event(id: "fix-1")?.seq == 2)
+        // An id that is neither stored nor earlier in the batch is still refused.
+        #expect { try ledger.append(prepared: try batch("""
+            {"type":"event.corrected","stream":"road/x","data":{"target":{"id":"road-2"},"data":{"name":{"zh":"路"}},"reason":"typo"}}
+            {"id":"road-2","type":"road.delivered","stream":"road/x","effective":"2021-10-15","data":{"name":{"zh":"路"}}}
+            """)) } throws: { ($0 as? LedgerError)?.kind == .invalidInput && ($0 as? LedgerError)?.line == 1 }
+        #expect(try ledger.verify().isIntact)
+    }
+
+    @Test func idsInAnyOrderAreIndexedUnderTheirOwnSeqs() throws {
+        // Ids in descending and mixed key order, including prefixes of one another and ids
+        // longer than the 8 bytes the sort compares first.
+        let ids = ["zz", "z", "~", "road-000000010", "road-000000009", "road-00000001", "b", "ab", "a", "A"]
+        let ledger = try ledger()
+        let text = ids.map { #"{"id":"\#($0)","type":"road.delivered","stream":"road/x","effective":"2021-10-15","data":{"name":{"zh":"路"}}}"# }
+        let outcomes = try ledger.append(prepared: try batch(text.joined(separator: "\n")))
+        for (index, id) in ids.enumerated() {
+            #expect(try ledger.event(id: id)?.seq == UInt64(index + 1))
+            #expect(outcomes[index].seq == UInt64(index + 1))
+        }
+        #expect(try ledger.verify().isIntact)
+    }
+
     @Test func expectedVersionMismatchIsAConflict() throws {
         let ledger = try ledger()
         _ = try ledger.append([try draft(nil, expectedVersion: 0), try draft(nil, expectedVersion: 1)])

@@ -52,6 +52,20 @@ extension Ledger {
         let recorded = max(RecordedTime.now(), head.recorded)
         let recordedText = Array(recorded.description.utf8)
 
+        // The batch's ids, sorted: an id on more than one line (a retried line, or a conflict)
+        // shows up here, and the id index gets its entries in key order at the end.
+        var ids = IndexEntries(capacity: events.count)
+        for (index, event) in events.enumerated() {
+            var id = event.id
+            id.withUTF8 { ids.add(UnsafeRawBufferPointer($0), value: UInt64(index)) }
+        }
+        ids.sort()
+        var repeated = Set<String>()
+        ids.forEachRepeatedKey { repeated.insert(String(decoding: $0, as: UTF8.self)) }
+        var claimed: [String: UInt64] = [:]  // a repeated id → the seq its first line got
+        var seqs = [UInt64](repeating: 0, count: events.count)  // by line of the batch; 0 for one not written
+        var streamEntries = IndexEntries(capacity: events.count)
+
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(events.count)
         var appended: [Event] = []
@@ -62,16 +76,13 @@ extension Ledger {
         record.reserveCapacity(1024)
         var streamKey: [UInt8] = []
 
-        for event in events {
+        for (index, event) in events.enumerated() {
             let seq = head.seq + 1
             var id = event.id
-            // Claim the id first: if it is taken (earlier, or by an earlier line of this batch,
-            // which this transaction sees), the event is a retry or a conflict.
-            let taken = try id.withUTF8 { idBytes in
-                try seq.withBigEndianBytes { seqBytes in
-                    try txn.insertIfAbsent(db.ids, key: UnsafeRawBufferPointer(idBytes), value: seqBytes)
-                }
-            }.flatMap(UInt64.init(bigEndianBytes:))
+            // An id taken earlier (or by an earlier line of this batch) makes the event a retry
+            // or a conflict.
+            let taken = try (repeated.isEmpty ? nil : claimed[event.id])
+                ?? id.withUTF8 { try txn.get(db.ids, key: UnsafeRawBufferPointer($0)) }.flatMap(UInt64.init(bigEndianBytes:))
             if let taken {
                 guard event.clientId else {
                     throw LedgerError(.conflict, "generated id '\(event.id)' collided with an existing one; retry", line: event.line)
@@ -87,8 +98,14 @@ extension Ledger {
                                               version: stored.version, hash: stored.hash, line: event.line))
                 continue
             }
+            if !repeated.isEmpty, repeated.contains(event.id) { claimed[event.id] = seq }
 
-            if let reference = event.reference { try checkCorrection(txn, event, reference, seq: seq) }
+            if let reference = event.reference {
+                try checkCorrection(txn, event, reference, seq: seq) { id in
+                    // An event earlier in this batch is not in the id index yet.
+                    Array(id.utf8).withUnsafeBytes { ids.firstValue(of: $0) }.map { seqs[Int($0)] }.flatMap { $0 == 0 ? nil : $0 }
+                }
+            }
             let stream = event.stream
             let current = try versions[stream] ?? Array(stream.utf8).withUnsafeBytes { key in
                 try txn.get(db.streams, key: key).flatMap(UInt64.init(bigEndianBytes:)) ?? 0
@@ -100,7 +117,10 @@ extension Ledger {
 
             event.assemble(prev: head.hash, recorded: recordedText, seq: seq, version: version, into: &record)
             let hash = record.withUnsafeBytes { ChainHash.of($0) }
-            try putRecord(txn, seq: seq, hash: hash, body: record, stream: stream, version: version, streamKey: &streamKey)
+            try putRecord(txn, seq: seq, hash: hash, body: record)
+            Ledger.streamEventKey(stream, version, into: &streamKey)
+            streamKey.withUnsafeBytes { streamEntries.add($0, value: seq) }
+            seqs[index] = seq
             versions[stream] = version
             if !projectors.isEmpty {
                 appended.append(event.event(seq: seq, version: version, recorded: recordedString, prev: head.hash, hash: hash))
@@ -109,23 +129,28 @@ extension Ledger {
             outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
                                           version: version, hash: hash, line: event.line))
         }
+        try ids.put(into: db.ids, txn, options: .noOverwrite) { seqs[Int($0)] == 0 ? nil : seqs[Int($0)] }
+        try putStreamEntries(txn, &streamEntries)
         try putStreamVersions(txn, versions)
         // Projections change in the same transaction as the log, so they are never behind it.
         for projector in projectors where !appended.isEmpty { try projector.apply(appended, in: txn, ledger: self) }
         return outcomes
     }
 
-    /// Writes one event's record (hash ‖ body) under its seq, and its stream index entry.
-    /// `streamKey` is scratch space, reused across a batch.
-    func putRecord(_ txn: Transaction, seq: UInt64, hash: ChainHash, body: [UInt8], stream: String, version: UInt64, streamKey: inout [UInt8]) throws {
+    /// Writes one event's record: hash ‖ body, under its seq.
+    func putRecord(_ txn: Transaction, seq: UInt64, hash: ChainHash, body: [UInt8]) throws {
         try seq.withBigEndianBytes { key in
             try txn.put(databases.events, key: key, reserving: EventRecord.hashSize + body.count, options: .append) { value in
                 withUnsafeBytes(of: hash.bytes) { value.copyMemory(from: $0) }
                 body.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: value[EventRecord.hashSize...]).copyMemory(from: $0) }
             }
-            Ledger.streamEventKey(stream, version, into: &streamKey)
-            try streamKey.withUnsafeBytes { try txn.put(databases.streamEvents, key: $0, value: key) }
         }
+    }
+
+    /// Puts a batch's stream-index entries (stream ‖ 0x00 ‖ version → seq), in key order.
+    func putStreamEntries(_ txn: Transaction, _ entries: inout IndexEntries) throws {
+        entries.sort()
+        try entries.put(into: databases.streamEvents, txn)
     }
 
     /// Records each stream's version after a batch.
@@ -142,11 +167,14 @@ extension Ledger {
     /// that the ledger holds, in the same stream; a correction's replacement data must be
     /// valid for that event's type and schema version. These depend on what is stored, so
     /// they are checked here, in the transaction.
-    private func checkCorrection(_ txn: Transaction, _ event: PreparedEvent, _ reference: EventReference, seq: UInt64) throws {
+    /// `inBatch` finds an id among the events this transaction has written so far.
+    private func checkCorrection(_ txn: Transaction, _ event: PreparedEvent, _ reference: EventReference, seq: UInt64,
+                                 inBatch: (String) -> UInt64?) throws {
         let targetSeq: UInt64?
         switch reference {
         case .seq(let number): targetSeq = number
-        case .id(let id): targetSeq = try Array(id.utf8).withUnsafeBytes { try txn.get(databases.ids, key: $0) }.flatMap(UInt64.init(bigEndianBytes:))
+        case .id(let id):
+            targetSeq = try Array(id.utf8).withUnsafeBytes { try txn.get(databases.ids, key: $0) }.flatMap(UInt64.init(bigEndianBytes:)) ?? inBatch(id)
         }
         guard let targetSeq, targetSeq < seq, let raw = try txn.get(databases.events, key: targetSeq) else {
             throw LedgerError(.invalidInput, "\(event.type) refers to \(reference), which the ledger does not hold", line: event.line)

@@ -69,6 +69,7 @@ extension Ledger {
         }
         var versions: [String: UInt64] = [:]
         var record: [UInt8] = [], streamKey: [UInt8] = []
+        var streamEntries = IndexEntries(capacity: events.count)
         for (event, fields) in events {
             let seq = fields.seq
             func broken(_ problem: String) -> LedgerError {
@@ -89,10 +90,13 @@ extension Ledger {
                 try seq.withBigEndianBytes { try txn.insertIfAbsent(db.ids, key: UnsafeRawBufferPointer(idBytes), value: $0) }
             }
             guard taken == nil else { throw broken("id '\(event.id)' is used twice") }
-            try putRecord(txn, seq: seq, hash: hash, body: record, stream: event.stream, version: fields.version, streamKey: &streamKey)
+            try putRecord(txn, seq: seq, hash: hash, body: record)
+            Ledger.streamEventKey(event.stream, fields.version, into: &streamKey)
+            streamKey.withUnsafeBytes { streamEntries.add($0, value: seq) }
             versions[event.stream] = fields.version
             head = Head(seq: seq, hash: hash, recorded: fields.recorded)
         }
+        try putStreamEntries(txn, &streamEntries)
         try putStreamVersions(txn, versions)
     }
 }
