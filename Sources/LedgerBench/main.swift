@@ -52,11 +52,15 @@ if auditOnly {
 /// starts from a fresh heap, as the CLI does: a second million-event batch in one process
 /// pays for the first one's freed memory. Each job prints its figures as `name=seconds`.
 enum Job: String {
-    /// Parse, check and append to a fresh ledger (kept at `--ledger`); preparing again without
-    /// validation; verify.
+    /// Parse, check and append to a fresh ledger (kept for the jobs after it); preparing again
+    /// without validation.
     case plain
-    /// The same append with both projections maintained, then a rebuild of both.
+    /// Verify the plain job's ledger.
+    case verify
+    /// The same append with both projections maintained (the ledger kept for `rebuild`).
     case projected
+    /// Rebuild both projections of the projected job's ledger.
+    case rebuild
     /// The baselines, on the rows the plain job's ledger holds.
     case raw, rawIndexed = "raw-indexed", sqlite, hash
 }
@@ -71,9 +75,15 @@ var figures: [String: [Double]] = [:]
 var ledgerPath = ""
 for run in 0..<runs {
     ledgerPath = freshDirectory(directory, "ledger-\(run)")
-    let jobs: [Job] = ledgerOnly ? [.plain, .projected] : [.plain, .projected, .raw, .rawIndexed, .sqlite, .hash]
-    for job in jobs {
-        let target = job == .plain ? ledgerPath : freshDirectory(directory, "\(job.rawValue)-\(run)")
+    let projectedPath = freshDirectory(directory, "projected-\(run)")
+    let baselines: [Job] = ledgerOnly ? [] : [.raw, .rawIndexed, .sqlite, .hash]
+    for job in [.plain, .verify, .projected, .rebuild] + baselines {
+        let target: String
+        switch job {
+        case .plain, .verify: target = ledgerPath
+        case .projected, .rebuild: target = projectedPath
+        default: target = freshDirectory(directory, "\(job.rawValue)-\(run)")
+        }
         for (name, seconds) in try launch(job, target: target, rows: ledgerPath) { figures[name, default: []].append(seconds) }
     }
 }

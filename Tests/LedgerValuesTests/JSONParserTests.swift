@@ -37,6 +37,23 @@ import Testing
         }
     }
 
+    @Test func keysThatSwiftCallsEqualAreStillTwoKeys() throws {
+        // "K" and the Kelvin sign U+212A are canonically equivalent, so Swift's == calls them
+        // equal; JSON compares code points, so they are two members, each found by its own key.
+        for text in [#"{"K":1,"\u212A":2}"#, #"{"\u212A":2,"K":1}"#, #"{"é":3,"e\u0301":4}"#] {
+            let object = try #require(try JSONParser.parse(text).objectValue)
+            #expect(object.count == 2, "\(text)")
+        }
+        let kelvin = try #require(try JSONParser.parse(#"{"K":1,"\u212A":2,"x":3}"#).objectValue)
+        #expect(kelvin["K"] == .number(1) && kelvin["\u{212A}"] == .number(2) && kelvin["x"] == .number(3))
+        var edited = kelvin
+        edited["\u{212A}"] = nil
+        #expect(edited["K"] == .number(1) && edited["\u{212A}"] == nil && edited.count == 2)
+        #expect(edited != kelvin)
+        #expect(JSONObject([("K", .number(1))]) != JSONObject([("\u{212A}", .number(1))]))
+        #expect(JSONObject([("\u{212A}", .number(2))])["K"] == nil)
+    }
+
     @Test func rejectsInvalidUTF8InStrings() {
         let bytes: [UInt8] = [0x22, 0x61, 0xC3, 0x28, 0x22]  // "a<bad>("
         #expect(throws: JSONParseError.self) { try JSONParser.parse(bytes) }

@@ -151,7 +151,7 @@ public struct JSONParser {
             skipWhitespace()
             let value = try parseValue(depth: depth)
             if sorted, let last = members.last?.key, !JSONObject.canonicalOrder(last, key) {
-                if last == key { throw JSONParseError(offset: keyStart, reason: "duplicate key \"\(MessageText.quote(key))\"") }
+                if JSONObject.sameKey(last, key) { throw JSONParseError(offset: keyStart, reason: "duplicate key \"\(MessageText.quote(key))\"") }
                 sorted = false
             }
             members.append((key, value))
@@ -172,7 +172,7 @@ public struct JSONParser {
         var result: [(key: String, value: JSONValue)] = []
         result.reserveCapacity(members.count)
         for position in order {
-            if let last = result.last?.key, last == keys[position] { throw error("duplicate key \"\(MessageText.quote(last))\"") }
+            if let last = result.last?.key, JSONObject.sameKey(last, keys[position]) { throw error("duplicate key \"\(MessageText.quote(last))\"") }
             result.append(members[position])
         }
         return JSONObject(sortedMembers: result)

@@ -49,6 +49,10 @@ public enum JSONValue: Sendable, Equatable {
 /// they were written in.
 public struct JSONObject: Sendable, Equatable {
     public private(set) var members: [(key: String, value: JSONValue)]
+    /// Whether every key is ASCII (kept true only while it is known to be): then a lookup with
+    /// an ASCII key can use Swift's own `<` and `==`, which on ASCII are byte order and byte
+    /// equality, the canonical ones, and are fast on short keys.
+    private var asciiKeys = true
 
     public init() { members = [] }
 
@@ -62,6 +66,7 @@ public struct JSONObject: Sendable, Equatable {
     /// Takes members already sorted canonically with no repeated key (the parser's output).
     init(sortedMembers: [(key: String, value: JSONValue)]) {
         members = sortedMembers
+        asciiKeys = sortedMembers.allSatisfy { JSONObject.isASCII($0.key) }
     }
 
     public var count: Int { members.count }
@@ -69,28 +74,61 @@ public struct JSONObject: Sendable, Equatable {
 
     public subscript(key: String) -> JSONValue? {
         get {
-            let index = insertionIndex(of: key)
-            return index < members.count && members[index].key == key ? members[index].value : nil
+            let (index, present) = find(key)
+            return present ? members[index].value : nil
         }
         set {
-            let index = insertionIndex(of: key)
-            let present = index < members.count && members[index].key == key
+            let (index, present) = find(key)
             switch (present, newValue) {
             case (true, .some(let value)): members[index].value = value
             case (true, .none): members.remove(at: index)
-            case (false, .some(let value)): members.insert((key, value), at: index)
+            case (false, .some(let value)):
+                members.insert((key, value), at: index)
+                asciiKeys = asciiKeys && JSONObject.isASCII(key)
             case (false, .none): break
             }
         }
     }
 
-    private func insertionIndex(of key: String) -> Int {
+    /// Where `key` is, or would be inserted, and whether it is there.
+    private func find(_ key: String) -> (index: Int, present: Bool) {
         var low = 0, high = members.count
+        if asciiKeys, JSONObject.isASCII(key) {
+            while low < high {
+                let mid = (low + high) / 2
+                if members[mid].key < key { low = mid + 1 } else { high = mid }
+            }
+            return (low, low < members.count && members[low].key == key)
+        }
         while low < high {
             let mid = (low + high) / 2
             if JSONObject.canonicalOrder(members[mid].key, key) { low = mid + 1 } else { high = mid }
         }
-        return low
+        return (low, low < members.count && JSONObject.sameKey(members[low].key, key))
+    }
+
+    /// Whether two keys are the same code points. (Swift's `==` compares by canonical
+    /// equivalence: "K" equals the Kelvin sign U+212A there, but they are two JSON keys.)
+    @inline(__always)
+    static func sameKey(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8)
+    }
+
+    @inline(__always)
+    static func isASCII(_ key: String) -> Bool {
+        key.utf8.withContiguousStorageIfAvailable { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            var i = 0
+            while i + 8 <= raw.count {
+                if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+                i += 8
+            }
+            while i < raw.count {
+                if raw[i] >= 0x80 { return false }
+                i += 1
+            }
+            return true
+        } ?? key.utf8.allSatisfy { $0 < 0x80 }
     }
 
     /// RFC 8785's member order: compare keys as sequences of UTF-16 code units.
@@ -120,6 +158,6 @@ public struct JSONObject: Sendable, Equatable {
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.members.count == rhs.members.count
-            && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+            && zip(lhs.members, rhs.members).allSatisfy { sameKey($0.key, $1.key) && $0.value == $1.value }
     }
 }
