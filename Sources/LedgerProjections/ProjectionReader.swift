@@ -113,7 +113,7 @@ public struct ProjectionReader: Sendable {
             guard let table = try txn.openDatabase(named: ProjectionTables.timeline(generation), create: false) else { return [] }
             return try txn.withCursor(table) { cursor in
                 var found: [(Int64, UInt64, String)] = []
-                var entry = try ProjectionTables.timelineKey(instant: from, seq: 0).withUnsafeBytes { try cursor.seek(atLeast: $0) }
+                var entry = try ProjectionTables.withTimelineKey(instant: from, seq: 0) { try cursor.seek(atLeast: $0) }
                 while let current = entry, let (instant, seq) = ProjectionTables.timelineKeyParts(current.key), instant < to {
                     found.append((instant, seq, String(decoding: current.value, as: UTF8.self)))
                     entry = try cursor.next()

@@ -38,31 +38,48 @@ public struct ProjectionRebuilder {
         guard !ledger.options.readOnly else { throw LedgerError(.readOnly, "the ledger is open read-only; rebuilding needs write access") }
         let lock = try RebuildLock(ledger.path)
         defer { lock.release() }
+        // State and timeline together come from one pass over the log: folding reads every
+        // event of every stream, which is all the timeline needs.
+        if names.contains(.state) && names.contains(.timeline) {
+            return try rebuild(together: ProjectionName.allCases.filter(names.contains))
+        }
         var reports: [Report] = []
-        for name in names { reports.append(try rebuild(name)) }
+        for name in names { reports += try rebuild(together: [name]) }
         return reports
     }
 
-    private func rebuild(_ name: ProjectionName) throws(LedgerError) -> Report {
+    /// One projection's new generation while it is built.
+    private struct Plan {
+        var name: ProjectionName
+        var old: ProjectionEntry?
+        var generation: Int
+    }
+
+    private func rebuild(together names: [ProjectionName]) throws(LedgerError) -> [Report] {
         let started = RecordedTime.monotonicSeconds()
-        return try ledger.storage("cannot rebuild the \(name.rawValue) projection") {
+        return try ledger.storage("cannot rebuild the \(names.map(\.rawValue).joined(separator: " and ")) projection\(names.count > 1 ? "s" : "")") {
             let environment = ledger.environment
-            // Fresh tables for the new generation (a crashed rebuild may have left some). The
-            // head and the generation in use are read in the same transaction, so an append
+            // Fresh tables for the new generations (a crashed rebuild may have left some). The
+            // head and the generations in use are read in the same transaction, so an append
             // (even a ledger's first, which starts generation 1) cannot slip in between.
-            let (snapshot, old, generation) = try environment.write { txn in
-                let old = try ProjectionTables.entry(txn, name)
-                let generation = (old?.generation ?? 0) + 1
-                for table in ProjectionTables.tables(of: name, generation: generation) {
-                    if let leftover = try txn.openDatabase(named: table, create: false) { try txn.dropDatabase(leftover) }
-                    _ = try txn.openDatabase(named: table, create: true)
+            let (snapshot, plans) = try environment.write { txn in
+                let plans = try names.map { name in
+                    let old = try ProjectionTables.entry(txn, name)
+                    let plan = Plan(name: name, old: old, generation: (old?.generation ?? 0) + 1)
+                    for table in ProjectionTables.tables(of: name, generation: plan.generation) {
+                        if let leftover = try txn.openDatabase(named: table, create: false) { try txn.dropDatabase(leftover) }
+                        _ = try txn.openDatabase(named: table, create: true)
+                    }
+                    return plan
                 }
-                return (try ledger.readHead(txn).seq, old, generation)
+                return (try ledger.readHead(txn).seq, plans)
             }
+            func generation(_ name: ProjectionName) -> Int? { plans.first { $0.name == name }?.generation }
             var contributions = ZoneContribution()
-            switch name {
-            case .state: try rebuildEntities(upTo: snapshot, generation: generation, contributions: &contributions)
-            case .timeline: try rebuildTimeline(upTo: snapshot, generation: generation)
+            if let state = generation(.state) {
+                try rebuildEntities(upTo: snapshot, generation: state, timelineGeneration: generation(.timeline), contributions: &contributions)
+            } else if let timeline = generation(.timeline) {
+                try rebuildTimeline(upTo: snapshot, generation: timeline)
             }
             // Catch up with appends made meanwhile, and switch, in one transaction.
             let head = try environment.write { txn -> UInt64 in
@@ -71,36 +88,50 @@ public struct ProjectionRebuilder {
                 for seq in stride(from: snapshot + 1, through: head, by: 1) {
                     if let raw = try txn.get(ledger.databases.events, key: seq) { late.append(try EventRecord.decode(raw)) }
                 }
-                switch name {
-                case .state:
-                    if !late.isEmpty { try ZoneProjector.applyState(late, txn, generation: generation, ledger: ledger) }
-                    let years = try txn.openDatabase(named: ProjectionTables.years(generation), create: true)!
-                    try ZoneProjector.addToYears(contributions, txn, years)
-                case .timeline:
-                    if !late.isEmpty { try ZoneProjector.applyTimeline(late, txn, generation: generation) }
-                }
-                try ProjectionTables.setEntry(txn, name, ProjectionEntry(version: name.version, appliedSeq: head, generation: generation))
-                if let old {
-                    for table in ProjectionTables.tables(of: name, generation: old.generation) {
-                        if let stale = try txn.openDatabase(named: table, create: false) { try txn.dropDatabase(stale) }
+                for plan in plans {
+                    switch plan.name {
+                    case .state:
+                        if !late.isEmpty { try ZoneProjector.applyState(late, txn, generation: plan.generation, ledger: ledger) }
+                        let years = try txn.openDatabase(named: ProjectionTables.years(plan.generation), create: true)!
+                        try ZoneProjector.addToYears(contributions, txn, years)
+                    case .timeline:
+                        if !late.isEmpty { try ZoneProjector.applyTimeline(late, txn, generation: plan.generation) }
+                    }
+                    try ProjectionTables.setEntry(txn, plan.name, ProjectionEntry(version: plan.name.version, appliedSeq: head, generation: plan.generation))
+                    if let old = plan.old {
+                        for table in ProjectionTables.tables(of: plan.name, generation: old.generation) {
+                            if let stale = try txn.openDatabase(named: table, create: false) { try txn.dropDatabase(stale) }
+                        }
                     }
                 }
                 return head
             }
-            onProgress(Progress(projection: name, done: Int(head), total: Int(head)))
-            return Report(projection: name, events: Int(head), generation: generation, seconds: RecordedTime.monotonicSeconds() - started)
+            let seconds = RecordedTime.monotonicSeconds() - started
+            return plans.map { plan in
+                onProgress(Progress(projection: plan.name, done: Int(head), total: Int(head)))
+                return Report(projection: plan.name, events: Int(head), generation: plan.generation, seconds: seconds)
+            }
         }
     }
 
     /// Folds every stream's events (up to `snapshot`) into the new entities table, a chunk
-    /// of streams at a time, and sums their contributions to the zone's figures.
-    private func rebuildEntities(upTo snapshot: UInt64, generation: Int, contributions: inout ZoneContribution) throws {
+    /// of streams at a time, and sums their contributions to the zone's figures. With a
+    /// timeline generation, the same events go into that timeline too.
+    private func rebuildEntities(upTo snapshot: UInt64, generation: Int, timelineGeneration: Int?,
+                                 contributions: inout ZoneContribution) throws {
         var done = 0
         try forEachChunkOfEntities(upTo: snapshot) { chunk in
             try ledger.environment.write { txn in
                 let table = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
                 for entity in chunk where !entity.events.isEmpty {
                     try ProjectionTables.putJSON(txn, table, key: entity.stream, StoredEntity(entity).json)
+                }
+                if let timelineGeneration {
+                    var entries = TimelineEntries(capacity: chunk.reduce(0) { $0 + $1.events.count })
+                    for entity in chunk {
+                        for event in entity.events { entries.add(instant: event.instant, seq: event.seq, stream: entity.stream) }
+                    }
+                    try entries.put(into: txn, generation: timelineGeneration)
                 }
             }
             for entity in chunk {
@@ -181,21 +212,18 @@ public struct ProjectionRebuilder {
         var next: UInt64 = 1
         while next <= snapshot {
             let end = min(snapshot, next + UInt64(ProjectionRebuilder.eventChunk) - 1)
-            let keys: [([UInt8], [UInt8])] = try environment.read { txn in
-                try (next...end).compactMap { seq in
-                    guard let raw = try txn.get(ledger.databases.events, key: seq) else { return nil }
+            var entries = try environment.read { txn in
+                var entries = TimelineEntries(capacity: Int(end - next + 1))
+                for seq in next...end {
+                    guard let raw = try txn.get(ledger.databases.events, key: seq) else { continue }
                     // The forward scanner reads canonical records without building their data.
                     let (effective, stream) = try EventRecord.scanCanonical(raw).map { ($0.effective, $0.stream) }
                         ?? { let event = try EventRecord.decode(raw); return (event.effective, event.stream) }()
-                    return (ProjectionTables.timelineKey(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq), Array(stream.utf8))
+                    entries.add(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq, stream: stream)
                 }
+                return entries
             }
-            try environment.write { txn in
-                let table = try txn.openDatabase(named: ProjectionTables.timeline(generation), create: true)!
-                for (key, stream) in keys.sorted(by: { $0.0.lexicographicallyPrecedes($1.0) }) {
-                    try key.withUnsafeBytes { k in try stream.withUnsafeBytes { try txn.put(table, key: k, value: $0) } }
-                }
-            }
+            try environment.write { txn in try entries.put(into: txn, generation: generation) }
             onProgress(Progress(projection: .timeline, done: Int(end), total: Int(snapshot)))
             next = end + 1
         }

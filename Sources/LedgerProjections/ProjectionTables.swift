@@ -90,12 +90,8 @@ enum ProjectionTables {
 
     /// Timeline keys: the effective instant (biased so that byte order is numeric order for
     /// negative instants too) then the seq, both big-endian.
-    static func timelineKey(instant: Int64, seq: UInt64) -> [UInt8] {
-        var key: [UInt8] = []
-        key.reserveCapacity(16)
-        withUnsafeBytes(of: (UInt64(bitPattern: instant) ^ (1 << 63)).bigEndian) { key.append(contentsOf: $0) }
-        withUnsafeBytes(of: seq.bigEndian) { key.append(contentsOf: $0) }
-        return key
+    static func withTimelineKey<T>(instant: Int64, seq: UInt64, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try withUnsafeBytes(of: ((UInt64(bitPattern: instant) ^ (1 << 63)).bigEndian, seq.bigEndian), body)
     }
 
     static func timelineKeyParts(_ key: UnsafeRawBufferPointer) -> (instant: Int64, seq: UInt64)? {

@@ -91,14 +91,10 @@ public struct ZoneProjector: LedgerProjector {
     }
 
     static func applyTimeline(_ events: [Event], _ txn: Transaction, generation: Int) throws {
-        let timeline = try txn.openDatabase(named: ProjectionTables.timeline(generation), create: true)!
         // In key order: a big batch then fills each page once instead of splitting pages all
         // over the tree.
-        let entries = events.map { event in
-            (ProjectionTables.timelineKey(instant: EffectiveTime(event.effective)?.instant ?? 0, seq: event.seq), Array(event.stream.utf8))
-        }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
-        for (key, stream) in entries {
-            try key.withUnsafeBytes { k in try stream.withUnsafeBytes { try txn.put(timeline, key: k, value: $0) } }
-        }
+        var entries = TimelineEntries(capacity: events.count)
+        for event in events { entries.add(instant: EffectiveTime(event.effective)?.instant ?? 0, seq: event.seq, stream: event.stream) }
+        try entries.put(into: txn, generation: generation)
     }
 }

@@ -85,8 +85,15 @@ struct Snapshot: Equatable {
         try appendInBatches(Self.randomEvents(count: 60, seed: seed), to: ledger, seed: seed)
         let incremental = try Snapshot(ledger)
         #expect(!incremental.entities.isEmpty)
+        let timeline = try ProjectionReader(ledger).timeline(from: .min, to: .max).map { "\($0.instant) \($0.seq) \($0.stream)" }
+        // Both together (one pass over the log), then each alone (its own pass).
         _ = try ProjectionRebuilder(ledger).rebuild(ProjectionName.allCases)
         #expect(try Snapshot(ledger) == incremental)
+        for name in ProjectionName.allCases {
+            _ = try ProjectionRebuilder(ledger).rebuild([name])
+            #expect(try Snapshot(ledger) == incremental, "\(name)")
+            #expect(try ProjectionReader(ledger).timeline(from: .min, to: .max).map { "\($0.instant) \($0.seq) \($0.stream)" } == timeline)
+        }
         #expect(try ProjectionReader(ledger).statuses().allSatisfy { !$0.isStale })
     }
 

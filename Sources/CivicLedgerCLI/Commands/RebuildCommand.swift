@@ -12,7 +12,8 @@ struct RebuildCommand: ParsableCommand {
         abstract: "Replay the log into fresh projection tables and switch to them atomically.",
         discussion: """
             Readers keep answering from the old tables until the switch, and appends made
-            during the rebuild are in the result. Shows progress on a terminal (or with
+            during the rebuild are in the result. All projections (the default) are rebuilt
+            together in one pass over the log. Shows progress on a terminal (or with
             --progress); silent in scripts.
 
             Examples:
@@ -46,14 +47,16 @@ struct RebuildCommand: ParsableCommand {
             let names = projection.flatMap(ProjectionName.init(rawValue:)).map { [$0] } ?? ProjectionName.allCases
             let reports = try rebuilder.rebuild(names)
             let out = Output.standardOutput
-            for report in reports {
-                let rate = report.seconds > 0 ? Int(Double(report.events) / report.seconds) : 0
-                if json {
+            if json {
+                for report in reports {
                     out.jsonLine(.object(.init([("projection", .string(report.projection.rawValue)), ("events", .number(Double(report.events))),
                                                 ("seconds", .number(report.seconds)), ("generation", .number(Double(report.generation)))])))
-                } else {
-                    out.line("rebuilt \(report.projection.rawValue): \(report.events) events in \(Figures.decimal(report.seconds, places: 2)) s (\(Figures.grouped(Int64(rate))) events/s)")
                 }
+            } else if let first = reports.first {
+                // Projections rebuilt in one pass share their time: one line says so.
+                let names = reports.map(\.projection.rawValue).joined(separator: " and ")
+                let rate = first.seconds > 0 ? Int(Double(first.events) / first.seconds) : 0
+                out.line("rebuilt \(names): \(first.events) events in \(Figures.decimal(first.seconds, places: 2)) s (\(Figures.grouped(Int64(rate))) events/s)")
             }
             out.flush()
         }
