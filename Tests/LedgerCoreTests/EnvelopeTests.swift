@@ -72,7 +72,8 @@ import TestSupport
             let data = #"{"note":""# + text + #"","n":1}"#
             var record = Array(repeating: UInt8(0), count: 32)
             record += Array(#"{"data":\#(data),"effective":"2022-01-14","id":"e\#(padding)","prev":"\#(String(repeating: "0", count: 64))","recorded":"2022-01-14T02:00:00.000000Z","schemaVersion":1,"seq":\#(padding + 1),"stream":"road/r","type":"road.delivered","version":1}"#.utf8)
-            let header = try #require(record.withUnsafeBytes { EventRecord.scanCanonical($0) }.map { ($0.id, $0.stream, $0.seq) })
+            // The header's slices point into the record: read them while it is in scope.
+            let header = try #require(record.withUnsafeBytes { EventRecord.scanCanonical($0).map { ($0.id, $0.stream, $0.seq) } })
             #expect(header == ("e\(padding)", "road/r", UInt64(padding + 1)))
         }
     }

@@ -48,6 +48,16 @@ import TestSupport
         #expect(report.problem?.seq == 9)
     }
 
+    @Test(arguments: [1, 3], [0, 1, 31, 32])
+    func aRecordCutShortIsCaught(parts: Int, length: Int) throws {
+        try tamper { txn, db in
+            let bytes = Array(try stored(txn, 9).prefix(length))
+            try UInt64(9).withBigEndianBytes { key in try bytes.withUnsafeBytes { try txn.put(db.events, key: key, value: $0) } }
+        }
+        let problem = try #require(try ledger.verify(expecting: nil, parts: parts).problem)
+        #expect(problem.seq == 9 && problem.message.contains("too short"), "\(problem)")
+    }
+
     @Test(arguments: [1, 3]) func aDeletedEventIsCaught(parts: Int) throws {
         try tamper { txn, db in _ = try UInt64(5).withBigEndianBytes { try txn.delete(db.events, key: $0) } }
         let problem = try #require(try ledger.verify(expecting: nil, parts: parts).problem)

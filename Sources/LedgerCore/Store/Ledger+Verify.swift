@@ -148,6 +148,9 @@ extension Ledger {
                 guard seq == expected else {
                     return .init(seq: expected, message: "event missing: the next stored event is seq \(seq)")
                 }
+                guard current.value.count > EventRecord.hashSize else {
+                    return .init(seq: seq, message: EventRecord.damaged("record is \(current.value.count) bytes, too short").message)
+                }
                 let hash = ChainHash(raw: current.value)
                 guard ChainHash.of(UnsafeRawBufferPointer(rebasing: current.value[EventRecord.hashSize...])) == hash else {
                     return .init(seq: seq, message: "stored hash does not match the record's bytes (the record was altered)")
@@ -436,6 +439,8 @@ private struct StreamRuns {
                 }
                 index = (index + 1) & (slots.count - 1)
             }
+            // Versions stop far below UInt64.max (the scanner reads 16 digits, JSON 2^53), so
+            // version + 1 never wraps to the empty slot's 0.
             slots[index] = Slot(print: print, next: version &+ 1)
             return 0
         }
