@@ -28,7 +28,9 @@ public struct ProjectionRebuilder {
     /// Called now and then with how far the rebuild has got.
     public var onProgress: (Progress) -> Void = { _ in }
 
-    /// Streams handled in one read transaction, and events in one timeline chunk.
+    /// Streams folded in one chunk, at most, and events: a chunk's events are in memory, twice
+    /// over while the next chunk folds as this one is written. Also the events of one
+    /// timeline chunk.
     static let streamChunk = 512
     static let eventChunk = 20_000
 
@@ -120,25 +122,28 @@ public struct ProjectionRebuilder {
     private func rebuildEntities(upTo snapshot: UInt64, generation: Int, timelineGeneration: Int?,
                                  contributions: inout ZoneContribution) throws {
         var done = 0
+        var timeline = TimelineBuilder(capacity: timelineGeneration == nil ? 0 : Int(snapshot))
         try forEachChunkOfEntities(upTo: snapshot) { chunk in
             try ledger.environment.write { txn in
                 let table = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
                 for entity in chunk where !entity.events.isEmpty {
                     try ProjectionTables.putJSON(txn, table, key: entity.stream, StoredEntity(entity).json)
                 }
-                if let timelineGeneration {
-                    var entries = TimelineEntries(capacity: chunk.reduce(0) { $0 + $1.events.count })
-                    for entity in chunk {
-                        for event in entity.events { entries.add(instant: event.instant, seq: event.seq, stream: entity.stream) }
-                    }
-                    try entries.put(into: txn, generation: timelineGeneration)
-                }
             }
             for entity in chunk {
                 contributions.add(entity.state)
                 done += entity.events.count
+                if timelineGeneration != nil {
+                    for event in entity.events { timeline.add(instant: event.instant, seq: event.seq, stream: entity.stream) }
+                }
             }
             onProgress(Progress(projection: .state, done: done, total: Int(snapshot)))
+        }
+        if let timelineGeneration {
+            let total = timeline.count
+            try timeline.write(to: ledger.environment, generation: timelineGeneration) { written in
+                onProgress(Progress(projection: .timeline, done: written, total: total))
+            }
         }
     }
 
@@ -179,7 +184,11 @@ public struct ProjectionRebuilder {
                 var names: [String] = []
                 var lastKey: [UInt8]?
                 var entry = try after.map { key in try (key + [0]).withUnsafeBytes { try cursor.seek(atLeast: $0) } } ?? cursor.first()
-                while let current = entry, names.count < ProjectionRebuilder.streamChunk {
+                var events: UInt64 = 0
+                while let current = entry, names.count < ProjectionRebuilder.streamChunk,
+                      names.isEmpty || events < UInt64(ProjectionRebuilder.eventChunk) {
+                    // A stream's version is its number of events (capped: the file may be damaged).
+                    events += min(UInt64(bigEndianBytes: current.value) ?? 1, UInt64(ProjectionRebuilder.eventChunk))
                     names.append(String(decoding: current.key, as: UTF8.self))
                     lastKey = Array(current.key)
                     entry = try cursor.next()
@@ -209,23 +218,25 @@ public struct ProjectionRebuilder {
 
     private func rebuildTimeline(upTo snapshot: UInt64, generation: Int) throws {
         let environment = ledger.environment
+        var timeline = TimelineBuilder(capacity: Int(snapshot))
         var next: UInt64 = 1
         while next <= snapshot {
             let end = min(snapshot, next + UInt64(ProjectionRebuilder.eventChunk) - 1)
-            var entries = try environment.read { txn in
-                var entries = TimelineEntries(capacity: Int(end - next + 1))
+            try environment.read { txn in
                 for seq in next...end {
                     guard let raw = try txn.get(ledger.databases.events, key: seq) else { continue }
                     // The forward scanner reads canonical records without building their data.
                     let (effective, stream) = try EventRecord.scanCanonical(raw).map { ($0.effective, $0.stream) }
                         ?? { let event = try EventRecord.decode(raw); return (event.effective, event.stream) }()
-                    entries.add(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq, stream: stream)
+                    timeline.add(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq, stream: stream)
                 }
-                return entries
             }
-            try environment.write { txn in try entries.put(into: txn, generation: generation) }
-            onProgress(Progress(projection: .timeline, done: Int(end), total: Int(snapshot)))
+            // Reading is the first half of the work, writing the second.
+            onProgress(Progress(projection: .timeline, done: Int(end) / 2, total: Int(snapshot)))
             next = end + 1
+        }
+        try timeline.write(to: environment, generation: generation) { written in
+            onProgress(Progress(projection: .timeline, done: (Int(snapshot) + written) / 2, total: Int(snapshot)))
         }
     }
 }

@@ -111,7 +111,10 @@ public struct JSONObject: Sendable, Equatable {
     /// equivalence: "K" equals the Kelvin sign U+212A there, but they are two JSON keys.)
     @inline(__always)
     static func sameKey(_ a: String, _ b: String) -> Bool {
-        a.utf8.elementsEqual(b.utf8)
+        let same = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in x.elementsEqual(y) }
+        }
+        return (same ?? nil) ?? a.utf8.elementsEqual(b.utf8)
     }
 
     @inline(__always)
