@@ -140,10 +140,9 @@ public struct ProjectionRebuilder {
             onProgress(Progress(projection: .state, done: done, total: Int(snapshot)))
         }
         if let timelineGeneration {
-            let total = timeline.count
-            try timeline.write(to: ledger.environment, generation: timelineGeneration) { written in
-                onProgress(Progress(projection: .timeline, done: written, total: total))
-            }
+            // Its progress is reported with the state's when the rebuild ends: writing sorted
+            // entries takes a fraction of a second per million.
+            try timeline.write(to: ledger.environment, generation: timelineGeneration) { _ in }
         }
     }
 
@@ -185,10 +184,13 @@ public struct ProjectionRebuilder {
                 var lastKey: [UInt8]?
                 var entry = try after.map { key in try (key + [0]).withUnsafeBytes { try cursor.seek(atLeast: $0) } } ?? cursor.first()
                 var events: UInt64 = 0
-                while let current = entry, names.count < ProjectionRebuilder.streamChunk,
-                      names.isEmpty || events < UInt64(ProjectionRebuilder.eventChunk) {
+                while let current = entry, names.count < ProjectionRebuilder.streamChunk {
                     // A stream's version is its number of events (capped: the file may be damaged).
-                    events += min(UInt64(bigEndianBytes: current.value) ?? 1, UInt64(ProjectionRebuilder.eventChunk))
+                    // A stream that would take the chunk over the cap starts the next one, so a
+                    // long stream is folded in a chunk of its own.
+                    let count = min(UInt64(bigEndianBytes: current.value) ?? 1, UInt64(ProjectionRebuilder.eventChunk))
+                    guard names.isEmpty || events + count <= UInt64(ProjectionRebuilder.eventChunk) else { break }
+                    events += count
                     names.append(String(decoding: current.key, as: UTF8.self))
                     lastKey = Array(current.key)
                     entry = try cursor.next()

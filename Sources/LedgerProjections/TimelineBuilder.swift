@@ -32,6 +32,10 @@ struct TimelineBuilder {
     /// million per transaction; `onProgress` gets the number written so far.
     mutating func write(to environment: Environment, generation: Int, onProgress: (Int) -> Void) throws {
         entries.sort { ($0.instant, $0.seq) < ($1.instant, $1.seq) }
+        // Each seq once: two entries for one seq mean its event is listed under two streams.
+        for index in entries.indices.dropFirst() where entries[index].seq == entries[index - 1].seq && entries[index].instant == entries[index - 1].instant {
+            throw LedgerError(.storage, "the ledger file is damaged: seq \(entries[index].seq) is listed under two streams; run 'civic-ledger verify' and restore a backup")
+        }
         var start = 0
         while start < entries.count {
             let end = min(entries.count, start + 1_000_000)

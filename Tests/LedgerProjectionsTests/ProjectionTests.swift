@@ -97,6 +97,26 @@ struct Snapshot: Equatable {
         #expect(try ProjectionReader(ledger).statuses().allSatisfy { !$0.isStale })
     }
 
+    @Test func aSeqListedUnderTwoStreamsStopsTheOnePassRebuildAsDamage() throws {
+        let ledger = try ledger("twice")
+        _ = try ledger.append([
+            EventDraft(id: "a", type: "road.delivered", stream: "road/a", effective: EffectiveTime("2021-05-01"), data: Self.data(#"{"name":{"zh":"路"}}"#)),
+            EventDraft(id: "b", type: "road.delivered", stream: "road/b", effective: EffectiveTime("2021-06-01"), data: Self.data(#"{"name":{"zh":"路"}}"#)),
+        ])
+        // The stream index also lists seq 2 (road/b's event) as road/a's version 2.
+        try ledger.environment.write { txn in
+            var key: [UInt8] = []
+            Ledger.streamEventKey("road/a", 2, into: &key)
+            try key.withUnsafeBytes { k in try UInt64(2).withBigEndianBytes { try txn.put(ledger.databases.streamEvents, key: k, value: $0) } }
+        }
+        #expect { try ProjectionRebuilder(ledger).rebuild(ProjectionName.allCases) } throws: {
+            ($0 as? LedgerError)?.kind == .storage && ($0 as? LedgerError)?.message.contains("seq 2 is listed under two streams") == true
+        }
+        // The projections in use are untouched, and verify names the damage.
+        #expect(try ProjectionReader(ledger).statuses().allSatisfy { !$0.isStale })
+        #expect(try ledger.verify().isIntact == false)
+    }
+
     @Test(arguments: [11, 12, 13, 14] as [UInt64])
     func recordingOrderDoesNotChangeTheState(seed: UInt64) throws {
         let drafts = Self.randomEvents(count: 50, seed: seed, distinctDates: true)
