@@ -55,22 +55,13 @@ public struct Cursor {
         guard let entry = try result(mdb_cursor_get(cursor, &k, &v, op), k, v) else { return nil }
         // LMDB keys are never empty: an empty position is no position yet.
         if positionCount > 0 {
-            let order = position.withUnsafeBytes { Cursor.compare(entry.key, UnsafeRawBufferPointer(rebasing: $0[..<positionCount])) }
+            let order = position.withUnsafeBytes { Database.keyOrder(entry.key, UnsafeRawBufferPointer(rebasing: $0[..<positionCount])) }
             guard forward ? order > 0 : order < 0 else {
                 throw LMDBError(code: MDB_CORRUPTED, operation: "mdb_cursor_get", context: database.name,
                                 detail: "MDB_CORRUPTED: keys out of order")
             }
         }
         return try remember(entry)
-    }
-
-    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let common = min(a.count, b.count)
-        if common > 0, let x = a.baseAddress, let y = b.baseAddress {
-            let order = memcmp(x, y, common)
-            if order != 0 { return Int(order) }
-        }
-        return a.count - b.count
     }
 
     private mutating func remember(_ entry: Entry?) throws(LMDBError) -> Entry? {

@@ -1,10 +1,26 @@
 import CLMDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// A named database inside an environment. The handle is valid for the environment's lifetime
 /// once the transaction that opened it has committed.
 public struct Database: Sendable, Hashable {
     public let name: String
     let dbi: MDB_dbi
+
+    /// LMDB's default key order: the common bytes compared as unsigned bytes, then the shorter
+    /// key first. Negative when `a` comes first, zero when equal.
+    public static func keyOrder(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0, let x = a.baseAddress, let y = b.baseAddress {
+            let order = memcmp(x, y, common)
+            if order != 0 { return Int(order) }
+        }
+        return a.count - b.count
+    }
 }
 
 /// How a value is written.

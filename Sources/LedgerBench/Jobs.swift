@@ -10,11 +10,14 @@ import Glibc
     var path = [CChar](repeating: 0, count: 4096)
     let length = readlink("/proc/self/exe", &path, path.count - 1)
     precondition(length > 0, "cannot find this program's path")
-    let command = "'\(String(cString: path))' --job \(job.rawValue) --events \(events) --target '\(target)' --rows '\(rows)'"
+    let program = String(decoding: path.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let command = "'\(program)' --job \(job.rawValue) --events \(events) --target '\(target)' --rows '\(rows)'"
     guard let pipe = popen(command, "r") else { fatalError("cannot run \(command)") }
     var output = ""
     var line = [CChar](repeating: 0, count: 4096)
-    while fgets(&line, Int32(line.count), pipe) != nil { output += String(cString: line) }
+    while fgets(&line, Int32(line.count), pipe) != nil {
+        output += String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
     precondition(pclose(pipe) == 0, "the \(job.rawValue) job failed: \(output)")
     return output.split(whereSeparator: \.isWhitespace).compactMap { pair in
         let parts = pair.split(separator: "=")

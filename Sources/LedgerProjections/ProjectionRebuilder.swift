@@ -122,7 +122,7 @@ public struct ProjectionRebuilder {
     private func rebuildEntities(upTo snapshot: UInt64, generation: Int, timelineGeneration: Int?,
                                  contributions: inout ZoneContribution) throws {
         var done = 0
-        var timeline = TimelineBuilder(capacity: timelineGeneration == nil ? 0 : Int(snapshot))
+        var timeline = TimelineEntries(capacity: timelineGeneration == nil ? 0 : Int(snapshot))
         try forEachChunkOfEntities(upTo: snapshot) { chunk in
             try ledger.environment.write { txn in
                 let table = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
@@ -220,7 +220,7 @@ public struct ProjectionRebuilder {
 
     private func rebuildTimeline(upTo snapshot: UInt64, generation: Int) throws {
         let environment = ledger.environment
-        var timeline = TimelineBuilder(capacity: Int(snapshot))
+        var timeline = TimelineEntries(capacity: Int(snapshot))
         var next: UInt64 = 1
         while next <= snapshot {
             let end = min(snapshot, next + UInt64(ProjectionRebuilder.eventChunk) - 1)

@@ -1,27 +1,61 @@
 import LMDB
 import LedgerCore
 
-/// Timeline entries (effective instant, seq → stream) gathered for one write and put in key
-/// order: a batch's or a chunk's events come in stream or seq order, scattered over time.
+/// Timeline entries (effective instant, seq → stream) gathered compactly (24 bytes an event),
+/// then sorted and put in key order: a batch's or a rebuild's events come in stream or seq
+/// order, scattered over time, and put as they come they would land all over the table.
 struct TimelineEntries {
-    private var keys: IndexEntries
-    /// The streams the entries name; an entry's value is its index here.
+    private var entries: [(instant: Int64, seq: UInt64, stream: UInt32)] = []
     private var streams: [String] = []
+    private var streamIndex: [String: UInt32] = [:]
 
-    init(capacity: Int) { keys = IndexEntries(capacity: capacity) }
+    init(capacity: Int) { entries.reserveCapacity(capacity) }
 
     mutating func add(instant: Int64, seq: UInt64, stream: String) {
-        // Runs of one stream (a rebuild adds an entity's events together) share one name.
-        if streams.last != stream { streams.append(stream) }
-        ProjectionTables.withTimelineKey(instant: instant, seq: seq) { keys.add($0, value: UInt64(streams.count - 1)) }
+        let index: UInt32
+        if streams.last == stream {
+            // Runs of one stream (a rebuild adds an entity's events together) skip the lookup.
+            index = UInt32(streams.count - 1)
+        } else if let known = streamIndex[stream] {
+            index = known
+        } else {
+            index = UInt32(streams.count)
+            streams.append(stream)
+            streamIndex[stream] = index
+        }
+        entries.append((instant, seq, index))
     }
 
+    /// Puts the entries into the timeline table of `generation`, in `txn` (a batch's).
     mutating func put(into txn: Transaction, generation: Int) throws {
+        entries.sort { ($0.instant, $0.seq) < ($1.instant, $1.seq) }
+        try put(entries.indices, into: txn, generation: generation, options: [])
+    }
+
+    /// Writes the entries into the (empty) timeline table of `generation` with `MDB_APPEND`, a
+    /// million per transaction (a rebuild's); `onProgress` gets the number written so far.
+    mutating func write(to environment: Environment, generation: Int, onProgress: (Int) -> Void) throws {
+        entries.sort { ($0.instant, $0.seq) < ($1.instant, $1.seq) }
+        // Each seq once: two entries for one seq mean its event is listed under two streams.
+        for index in entries.indices.dropFirst() where entries[index].seq == entries[index - 1].seq && entries[index].instant == entries[index - 1].instant {
+            throw LedgerError(.storage, "the ledger file is damaged: seq \(entries[index].seq) is listed under two streams; run 'civic-ledger verify' and restore a backup")
+        }
+        var start = 0
+        while start < entries.count {
+            let end = min(entries.count, start + 1_000_000)
+            try environment.write { txn in try put(start..<end, into: txn, generation: generation, options: .append) }
+            start = end
+            onProgress(start)
+        }
+    }
+
+    private func put(_ range: Range<Int>, into txn: Transaction, generation: Int, options: PutOptions) throws {
         let table = try txn.openDatabase(named: ProjectionTables.timeline(generation), create: true)!
-        keys.sort()
-        try keys.forEach { key, index in
-            var stream = streams[Int(index)]
-            try stream.withUTF8 { try txn.put(table, key: key, value: UnsafeRawBufferPointer($0)) }
+        for entry in entries[range] {
+            var stream = streams[Int(entry.stream)]
+            try ProjectionTables.withTimelineKey(instant: entry.instant, seq: entry.seq) { key in
+                try stream.withUTF8 { try txn.put(table, key: key, value: UnsafeRawBufferPointer($0), options: options) }
+            }
         }
     }
 }

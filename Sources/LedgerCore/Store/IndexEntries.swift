@@ -1,9 +1,4 @@
 import LMDB
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Index entries (key → value) gathered during a write and put in key order at its end. A
 /// batch's inserts into the id and stream indexes, in the order events come, land all over
@@ -26,8 +21,6 @@ package struct IndexEntries {
         bytes.reserveCapacity(capacity * 24)
     }
 
-    package var count: Int { entries.count }
-
     package mutating func add(_ key: UnsafeRawBufferPointer, value: UInt64) {
         var prefix: UInt64 = 0
         for i in 0..<8 { prefix = prefix << 8 | UInt64(i < key.count ? key[i] : 0) }
@@ -44,7 +37,7 @@ package struct IndexEntries {
                 if a.prefix != b.prefix { return a.prefix < b.prefix }
                 // The first 8 bytes are equal (or equal padded with zeros, which the lengths settle).
                 guard let base, a.count > 8, b.count > 8 else { return a.count != b.count ? a.count < b.count : a.start < b.start }
-                let order = IndexEntries.order(UnsafeRawBufferPointer(start: base + a.start + 8, count: a.count - 8),
+                let order = Database.keyOrder(UnsafeRawBufferPointer(start: base + a.start + 8, count: a.count - 8),
                                                UnsafeRawBufferPointer(start: base + b.start + 8, count: b.count - 8))
                 return order != 0 ? order < 0 : a.start < b.start
             }
@@ -73,21 +66,11 @@ package struct IndexEntries {
             var low = 0, high = entries.count
             while low < high {
                 let middle = (low + high) / 2
-                if IndexEntries.order(slice(bytes, entries[middle]), key) < 0 { low = middle + 1 } else { high = middle }
+                if Database.keyOrder(slice(bytes, entries[middle]), key) < 0 { low = middle + 1 } else { high = middle }
             }
             guard low < entries.count, slice(bytes, entries[low]).elementsEqual(key) else { return nil }
             return entries[low].value
         }
-    }
-
-    /// LMDB's default key order: bytes, then length. Negative when `a` comes first.
-    private static func order(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let common = min(a.count, b.count)
-        if common > 0, let x = a.baseAddress, let y = b.baseAddress {
-            let order = memcmp(x, y, common)
-            if order != 0 { return Int(order) }
-        }
-        return a.count - b.count
     }
 
     /// Calls `body` with each key and value, in the current order.

@@ -194,13 +194,8 @@ extension Ledger {
 
     /// The key of the stream-events index: stream ‖ 0x00 ‖ version (big-endian).
     package static func streamEventKey(_ stream: String, _ version: UInt64, into key: inout [UInt8]) {
-        var stream = stream
-        stream.withUTF8 { streamEventKey(UnsafeRawBufferPointer($0), version, into: &key) }
-    }
-
-    static func streamEventKey(_ stream: UnsafeRawBufferPointer, _ version: UInt64, into key: inout [UInt8]) {
         key.removeAll(keepingCapacity: true)
-        key.append(contentsOf: stream)
+        key.append(contentsOf: stream.utf8)
         key.append(0)
         withUnsafeBytes(of: version.bigEndian) { key.append(contentsOf: $0) }
     }

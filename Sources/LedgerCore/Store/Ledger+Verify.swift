@@ -1,9 +1,4 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import LMDB
 import LedgerValues
 
@@ -340,7 +335,6 @@ extension Ledger {
 
     private func readIndex(_ txn: Transaction, _ database: Database, name: String, events: UInt64) throws -> IndexScan {
         var scan = IndexScan(prints: [UInt64](repeating: 0, count: Int(events)), seen: [Bool](repeating: false, count: Int(events)))
-        let isStreamIndex = database.name == databases.streamEvents.name
         try txn.withCursor(database) { cursor in
             var entry = try cursor.first()
             while let current = entry {
@@ -354,9 +348,7 @@ extension Ledger {
                     } else if scan.seen[Int(seq - 1)] {
                         scan.firstDuplicate = min(seq, scan.firstDuplicate ?? seq)
                     } else {
-                        // A key not laid out as a stream key gets a fingerprint no event has.
-                        scan.prints[Int(seq - 1)] = (isStreamIndex ? IndexFingerprints.ofStreamEventKey(current.key) : IndexFingerprints.of(current.key))
-                            ?? ~IndexFingerprints.of(current.key)
+                        scan.prints[Int(seq - 1)] = indexFingerprint(current.key, database)
                         scan.seen[Int(seq - 1)] = true
                     }
                 } else if scan.problem == nil {
@@ -380,13 +372,12 @@ extension Ledger {
         guard scan.seen[bad] else { return .init(seq: seq, message: "the \(name) has no entry for this event") }
         // Rare, so found by reading the index again: an entry for this seq whose key is not
         // the event's (with two entries and one right, the other).
-        let isStreamIndex = database.name == databases.streamEvents.name
         let key = try environment.read { txn in
             try txn.withCursor(database) { cursor -> String in
                 var entry = try cursor.first()
                 while let current = entry {
                     if current.value.count == 8, UInt64(bigEndianBytes: current.value) == seq,
-                       (isStreamIndex ? IndexFingerprints.ofStreamEventKey(current.key) : IndexFingerprints.of(current.key)) != expected(seq) {
+                       indexFingerprint(current.key, database) != expected(seq) {
                         return Ledger.quoteIndexKey(current.key, database)
                     }
                     entry = try cursor.next()
@@ -395,6 +386,13 @@ extension Ledger {
             }
         }
         return .init(seq: seq, message: "the \(name) entry \(key) points to this event, which is not its event")
+    }
+
+    /// The fingerprint of an entry's key, as the event it belongs to gives it; a key not laid
+    /// out as a stream key gets one no event has.
+    private func indexFingerprint(_ key: UnsafeRawBufferPointer, _ database: Database) -> UInt64 {
+        database.name == databases.streamEvents.name
+            ? IndexFingerprints.ofStreamEventKey(key) ?? ~IndexFingerprints.of(key) : IndexFingerprints.of(key)
     }
 
     static func quoteIndexKey(_ key: UnsafeRawBufferPointer, _ database: Database) -> String {
