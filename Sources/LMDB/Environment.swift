@@ -34,6 +34,9 @@ public final class Environment: @unchecked Sendable {
     public let options: Options
 
     let env: OpaquePointer
+    /// `lock.mdb`, held open for the environment's life (closing any descriptor of it would
+    /// drop LMDB's own fcntl locks on it), for the open/commit lock below; -1 without one.
+    private let lockFile: Int32
     private let resizeLock = ReadWriteLock()
     /// Serialises this process's writers before they queue on LMDB's own cross-process lock.
     private let writerLock = ReadWriteLock()
@@ -48,17 +51,19 @@ public final class Environment: @unchecked Sendable {
 
     /// How many times this environment grew its map (for tests and statistics).
     public private(set) var mapGrowths = 0
-    private init(path: String, registryKey: String, options: Options, env: OpaquePointer) {
+    private init(path: String, registryKey: String, options: Options, env: OpaquePointer, lockFile: Int32) {
         self.path = path
         self.registryKey = registryKey
         self.options = options
         self.env = env
+        self.lockFile = lockFile
     }
 
     deinit {
         // Close under the registry lock so that no second handle on this path opens meanwhile.
         Environment.registry.withLock { entries in
             mdb_env_close(env)
+            if lockFile >= 0 { close(lockFile) }
             entries[registryKey] = nil
         }
     }
@@ -118,27 +123,42 @@ public final class Environment: @unchecked Sendable {
         mdb_env_set_assert(handle) { _, message in
             Environment.assertionHandler?(message.map { String(cString: $0) } ?? "")
         }
+        var lockFile: Int32 = -1
         do throws(LMDBError) {
             try check(mdb_env_set_maxdbs(handle, options.maxDatabases), "mdb_env_set_maxdbs")
             try check(mdb_env_set_maxreaders(handle, options.maxReaders), "mdb_env_set_maxreaders")
             try check(mdb_env_set_mapsize(handle, options.initialMapSize), "mdb_env_set_mapsize")
-            if !withoutLocks { try reserveLockFile(path: path, options: options) }
+            if !withoutLocks { lockFile = try openLockFile(path: path, options: options) }
             let flags = UInt32(MDB_NOTLS) | (options.readOnly ? UInt32(MDB_RDONLY) : 0) | (withoutLocks ? UInt32(MDB_NOLOCK) : 0)
-            try check(mdb_env_open(handle, path, flags, options.fileMode), "mdb_env_open", context: path)
+            // LMDB 0.9.24 (Debian's) can write a meta page while a writable environment opens,
+            // without the writer lock: a commit by another process at that moment can be lost
+            // (LMDB ITS#9496, fixed in 0.9.29). Writable opens exclude commits here.
+            let exclusive = lockFile >= 0 && !options.readOnly
+            if exclusive { flockRetrying(lockFile, LOCK_EX) }
+            let rc = mdb_env_open(handle, path, flags, options.fileMode)
+            if exclusive { flock(lockFile, LOCK_UN) }
+            try check(rc, "mdb_env_open", context: path)
             // Clear reader slots left by processes that were killed mid-read.
             try check(mdb_reader_check(handle, &stale), "mdb_reader_check", context: path)
         } catch {
             mdb_env_close(handle)
+            if lockFile >= 0 { close(lockFile) }
             throw error
         }
-        return Environment(path: path, registryKey: key, options: options, env: handle)
+        return Environment(path: path, registryKey: key, options: options, env: handle, lockFile: lockFile)
     }
 
-    /// Gives `lock.mdb` its disk blocks before LMDB maps it. LMDB sizes the file with
-    /// `ftruncate` and writes to it through a shared mapping: on a full disk (a full tmpfs
-    /// above all) the first store to a page that has no block behind it kills the process
-    /// with SIGBUS. Allocated here, a full disk is an ENOSPC error instead.
-    private static func reserveLockFile(path: String, options: Options) throws(LMDBError) {
+    /// `flock`, again when a signal interrupts it.
+    private static func flockRetrying(_ fd: Int32, _ operation: Int32) {
+        while flock(fd, operation) != 0 && errno == EINTR {}
+    }
+
+    /// Opens `lock.mdb` (creating it) and gives it its disk blocks before LMDB maps it. LMDB
+    /// sizes the file with `ftruncate` and writes to it through a shared mapping: on a full
+    /// disk (a full tmpfs above all) the first store to a page that has no block behind it
+    /// kills the process with SIGBUS. Allocated here, a full disk is an ENOSPC error instead.
+    /// Returns the descriptor, or -1 without write access.
+    private static func openLockFile(path: String, options: Options) throws(LMDBError) -> Int32 {
         let lockPath = path + "/lock.mdb"
         var created = true
         var fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, options.fileMode)
@@ -147,19 +167,20 @@ public final class Environment: @unchecked Sendable {
             fd = Glibc.open(lockPath, O_RDWR | O_CLOEXEC)
         }
         // No write access (a read-only ledger or file system): LMDB says what it can't do.
-        guard fd >= 0 else { return }
-        defer { close(fd) }
+        guard fd >= 0 else { return -1 }
         // LMDB's lock file: a 192-byte header and one 64-byte slot per reader after the
         // first, in whole pages. One of the right size has been set up by an earlier open.
         let pageSize = max(Int(sysconf(Int32(_SC_PAGESIZE))), 4096)
         let wanted = ((Int(options.maxReaders) - 1) * 64 + 192 + pageSize - 1) / pageSize * pageSize
         var status = stat()
-        guard fstat(fd, &status) == 0, Int(status.st_size) < wanted else { return }
+        guard fstat(fd, &status) == 0, Int(status.st_size) < wanted else { return fd }
         let rc = posix_fallocate(fd, 0, off_t(wanted))
         if rc == ENOSPC || rc == EDQUOT {
+            close(fd)
             if created { unlink(lockPath) }
             throw LMDBError(code: rc, operation: "mdb_env_open", context: lockPath)
         }
+        return fd
     }
 
     // MARK: Registry
@@ -231,7 +252,10 @@ public final class Environment: @unchecked Sendable {
             throw error
         }
         // A failed commit has already freed the transaction: it must not be aborted again.
+        // Commits share the lock file's flock; a writable open takes it alone (see openNew).
+        if lockFile >= 0 { Environment.flockRetrying(lockFile, LOCK_SH) }
         var rc = mdb_txn_commit(txn)
+        if lockFile >= 0 { flock(lockFile, LOCK_UN) }
         if rc == MDB_MAP_FULL { state.mapFull = true }
         // LMDB reports a write the file system cut short as EIO; on a full disk that is
         // what it is, so say so.
