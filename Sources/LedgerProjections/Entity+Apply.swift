@@ -6,14 +6,18 @@ extension Entity {
     /// current schema version (the upcaster chain), so old events fold like new ones.
     /// The state is changed in place: a copy per event would copy every member.
     static func apply(_ event: EntityEvent, to state: inout JSONObject, stream: String) {
-        let data = EventCatalog.shared.upcast(type: event.type, version: event.schemaVersion, data: event.data).data
+        apply(type: event.type, effective: event.effective, schemaVersion: event.schemaVersion, data: event.data, to: &state, stream: stream)
+    }
+
+    static func apply(type: String, effective: String, schemaVersion: Int, data: JSONObject, to state: inout JSONObject, stream: String) {
+        let data = EventCatalog.shared.upcast(type: type, version: schemaVersion, data: data).data
         // The zone's calendar date (a date-time with another offset may fall on another day).
         // A plain date (most events) is its own day, without parsing it.
-        let date = JSONValue.string(event.effective.utf8.count == 10 ? event.effective
-            : EffectiveTime(event.effective)?.date.description ?? String(event.effective.prefix(10)))
+        let date = JSONValue.string(effective.utf8.count == 10 ? effective
+            : EffectiveTime(effective)?.date.description ?? String(effective.prefix(10)))
         func copy(_ keys: String...) { for key in keys { if let value = data[key] { state[key] = value } } }
         state["stream"] = .string(stream)
-        switch event.type {
+        switch type {
         case "project.signed":
             copy("investor", "sector", "totalInvestmentCny", "origin", "headquarters", "park",
                  "registeredForeignCapitalUsd", "receivedForeignCapitalUsd", "unicorn")
@@ -65,7 +69,7 @@ extension Entity {
             state["opened"] = date
         case "indicator.reported", "target.set":
             copy("metric")
-            let field = event.type == "target.set" ? "targets" : "values"
+            let field = type == "target.set" ? "targets" : "values"
             var byPeriod = state[field]?.objectValue ?? JSONObject()
             var entry = data
             entry["metric"] = nil
@@ -79,7 +83,7 @@ extension Entity {
         case "ranking.reported":
             copy("list")
             var ranks = state["ranks"]?.objectValue ?? JSONObject()
-            ranks[data["period"]?.stringValue ?? String(event.effective.prefix(4))] = data["rank"]
+            ranks[data["period"]?.stringValue ?? String(effective.prefix(4))] = data["rank"]
             state["ranks"] = .object(ranks)
         default:
             break

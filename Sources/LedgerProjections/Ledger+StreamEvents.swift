@@ -4,18 +4,25 @@ import LedgerCore
 extension Ledger {
     /// A stream's events from the log (through the stream index), below seq `limit`.
     package func streamEvents(_ txn: Transaction, _ stream: String, below limit: UInt64 = .max) throws -> [EntityEvent] {
+        var events: [EntityEvent] = []
+        try forEachRecord(txn, of: stream, below: limit) { raw in events.append(EntityEvent(try EventRecord.decode(raw))) }
+        return events
+    }
+
+    /// Calls `body` with the stored record of each of a stream's events below seq `limit`, in
+    /// stream order (the bytes are valid inside `txn` only).
+    func forEachRecord(_ txn: Transaction, of stream: String, below limit: UInt64,
+                       _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var prefix = Array(stream.utf8)
         prefix.append(0)
-        return try txn.withCursor(databases.streamEvents) { cursor in
-            var events: [EntityEvent] = []
+        try txn.withCursor(databases.streamEvents) { cursor in
             var entry = try prefix.withUnsafeBytes { try cursor.seek(atLeast: $0) }
             while let current = entry, current.key.count == prefix.count + 8, current.key.starts(with: prefix) {
                 if let seq = UInt64(bigEndianBytes: current.value), seq < limit, let raw = try txn.get(databases.events, key: seq) {
-                    events.append(EntityEvent(try EventRecord.decode(raw)))
+                    try body(raw)
                 }
                 entry = try cursor.next()
             }
-            return events
         }
     }
 

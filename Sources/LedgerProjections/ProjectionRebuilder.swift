@@ -123,20 +123,21 @@ public struct ProjectionRebuilder {
                                  contributions: inout ZoneContribution) throws {
         var done = 0
         var timeline = TimelineEntries(capacity: timelineGeneration == nil ? 0 : Int(snapshot))
-        try forEachChunkOfEntities(upTo: snapshot) { chunk in
+        try forEachChunk(upTo: snapshot, fold: FoldedStream.read) { chunk in
             try ledger.environment.write { txn in
                 let table = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
-                for entity in chunk where !entity.events.isEmpty {
-                    try ProjectionTables.putJSON(txn, table, key: entity.stream, StoredEntity(entity).json)
+                for folded in chunk where !folded.positions.isEmpty {
+                    try ProjectionTables.putJSON(txn, table, key: folded.stored.stream, folded.stored.json)
                 }
             }
-            for entity in chunk {
-                contributions.add(entity.state)
-                done += entity.events.count
+            for folded in chunk {
+                contributions.add(folded.state)
+                done += folded.positions.count
                 if timelineGeneration != nil {
-                    for event in entity.events { timeline.add(instant: event.instant, seq: event.seq, stream: entity.stream) }
+                    for position in folded.positions { timeline.add(instant: position.instant, seq: position.seq, stream: folded.stored.stream) }
                 }
             }
+            timeline.sortNewEntries()
             onProgress(Progress(projection: .state, done: done, total: Int(snapshot)))
         }
         if let timelineGeneration {
@@ -151,19 +152,29 @@ public struct ProjectionRebuilder {
     /// cores, each core in its own read transaction, so `body` may write. The next chunk is
     /// folded while `body` handles the current one, so the writes overlap the folding.
     func forEachChunkOfEntities(upTo snapshot: UInt64, _ body: ([Entity]) throws -> Void) throws {
+        try forEachChunk(upTo: snapshot, fold: { ledger, txn, stream, limit in
+            Entity(stream: stream, events: try ledger.streamEvents(txn, stream, below: limit))
+        }, body)
+    }
+
+    /// A stream's events below a seq, folded by reading them in a read transaction.
+    typealias Fold<Folded> = @Sendable (Ledger, Transaction, _ stream: String, _ below: UInt64) throws -> Folded
+
+    /// `forEachChunkOfEntities` with the fold chosen by the caller.
+    func forEachChunk<Folded: Sendable>(upTo snapshot: UInt64, fold: @escaping Fold<Folded>, _ body: ([Folded]) throws -> Void) throws {
         var after: [UInt8]? = nil
-        var folded: [Entity] = []
+        var folded: [Folded] = []
         while true {
             let (streams, lastKey) = try streamNames(after: after)
             guard let lastKey else { break }
             if folded.isEmpty {
-                folded = try ProjectionRebuilder.foldInParallel(streams, upTo: snapshot, ledger: ledger)
+                folded = try ProjectionRebuilder.foldInParallel(streams, upTo: snapshot, ledger: ledger, fold: fold)
             } else {
-                let next = Box<Result<[Entity], any Error>>(.success([]))
+                let next = Box<Result<[Folded], any Error>>(.success([]))
                 let group = DispatchGroup()
                 let ledger = self.ledger
                 DispatchQueue.global().async(group: group) {
-                    next.value = Result { try ProjectionRebuilder.foldInParallel(streams, upTo: snapshot, ledger: ledger) }
+                    next.value = Result { try ProjectionRebuilder.foldInParallel(streams, upTo: snapshot, ledger: ledger, fold: fold) }
                 }
                 defer { group.wait() }  // never leave the fold running past a thrown write
                 try body(folded)
@@ -200,17 +211,19 @@ public struct ProjectionRebuilder {
         }
     }
 
-    private static func foldInParallel(_ streams: [String], upTo snapshot: UInt64, ledger: Ledger) throws -> [Entity] {
-        let workers = min(2, max(1, streams.count))
-        let share = (streams.count + workers - 1) / workers
-        var results = [Result<[Entity], any Error>](repeating: .success([]), count: workers)
+    private static func foldInParallel<Folded>(_ streams: [String], upTo snapshot: UInt64, ledger: Ledger,
+                                               fold: Fold<Folded>) throws -> [Folded] {
+        // Slices, more than cores, so a core that finishes early takes the next one.
+        let slices = min(16, max(1, streams.count))
+        let share = (streams.count + slices - 1) / slices
+        var results = [Result<[Folded], any Error>](repeating: .success([]), count: slices)
         results.withUnsafeMutableBufferPointer { slots in
             let slots = UnsafeSendable(slots)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let mine = streams[min(worker * share, streams.count)..<min((worker + 1) * share, streams.count)]
-                slots.value[worker] = Result {
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                let mine = streams[min(slice * share, streams.count)..<min((slice + 1) * share, streams.count)]
+                slots.value[slice] = Result {
                     try ledger.environment.read { txn in
-                        try mine.map { Entity(stream: $0, events: try ledger.streamEvents(txn, $0, below: snapshot + 1)) }
+                        try mine.map { try fold(ledger, txn, $0, snapshot + 1) }
                     }
                 }
             }
@@ -233,6 +246,7 @@ public struct ProjectionRebuilder {
                     timeline.add(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq, stream: stream)
                 }
             }
+            timeline.sortNewEntries()
             // Reading is the first half of the work, writing the second.
             onProgress(Progress(projection: .timeline, done: Int(end) / 2, total: Int(snapshot)))
             next = end + 1

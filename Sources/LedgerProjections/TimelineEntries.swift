@@ -8,6 +8,8 @@ struct TimelineEntries {
     private var entries: [(instant: Int64, seq: UInt64, stream: UInt32)] = []
     private var streams: [String] = []
     private var streamIndex: [String: UInt32] = [:]
+    /// How many entries, from the start, are runs already sorted by `sortNewEntries`.
+    private var sortedCount = 0
 
     init(capacity: Int) { entries.reserveCapacity(capacity) }
 
@@ -26,16 +28,27 @@ struct TimelineEntries {
         entries.append((instant, seq, index))
     }
 
+    /// Sorts the entries added since the last call. A rebuild calls it chunk by chunk while
+    /// the next chunk folds, and the final sort (which finds sorted runs) only merges them.
+    mutating func sortNewEntries() {
+        entries[sortedCount...].sort(by: TimelineEntries.keyOrder)
+        sortedCount = entries.count
+    }
+
+    private static func keyOrder(_ a: (instant: Int64, seq: UInt64, stream: UInt32), _ b: (instant: Int64, seq: UInt64, stream: UInt32)) -> Bool {
+        (a.instant, a.seq) < (b.instant, b.seq)
+    }
+
     /// Puts the entries into the timeline table of `generation`, in `txn` (a batch's).
     mutating func put(into txn: Transaction, generation: Int) throws {
-        entries.sort { ($0.instant, $0.seq) < ($1.instant, $1.seq) }
+        entries.sort(by: TimelineEntries.keyOrder)
         try put(entries.indices, into: txn, generation: generation, options: [])
     }
 
     /// Writes the entries into the (empty) timeline table of `generation` with `MDB_APPEND`, a
     /// million per transaction (a rebuild's); `onProgress` gets the number written so far.
     mutating func write(to environment: Environment, generation: Int, onProgress: (Int) -> Void) throws {
-        entries.sort { ($0.instant, $0.seq) < ($1.instant, $1.seq) }
+        entries.sort(by: TimelineEntries.keyOrder)
         // Each seq once: two entries for one seq mean its event is listed under two streams.
         for index in entries.indices.dropFirst() where entries[index].seq == entries[index - 1].seq && entries[index].instant == entries[index - 1].instant {
             throw LedgerError(.storage, "the ledger file is damaged: seq \(entries[index].seq) is listed under two streams; run 'civic-ledger verify' and restore a backup")

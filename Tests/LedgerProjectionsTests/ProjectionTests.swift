@@ -97,6 +97,46 @@ struct Snapshot: Equatable {
         #expect(try ProjectionReader(ledger).statuses().allSatisfy { !$0.isStale })
     }
 
+    /// A rebuild folds each stream straight from its records (`FoldedStream`); streams with
+    /// fixes, and records not laid out canonically, go through `Entity`. Either way the result
+    /// is what `Entity` folds from the decoded events.
+    @Test(arguments: [21, 22, 23] as [UInt64])
+    func aRebuildsFoldFromRecordsEqualsTheEntityFold(seed: UInt64) throws {
+        let ledger = try ledger("fold\(seed)")
+        let drafts = Self.randomEvents(count: 80, seed: seed)
+        try appendInBatches(drafts, to: ledger, seed: seed)
+        let fixed = try #require(drafts.first { $0.type == "road.delivered" })
+        _ = try ledger.append([
+            EventDraft(type: "event.corrected", stream: fixed.stream, effective: EffectiveTime("2020-01-01"),
+                       data: Self.data(#"{"target":{"id":"\#(fixed.id!)"},"data":{"name":{"zh":"新路"},"lengthM":5},"reason":"re-measured"}"#)),
+        ])
+        // One stored record rewritten as valid JSON that is not canonical (spaces after colons).
+        let rewritten = try #require(drafts.firstIndex { $0.type == "facility.opened" }.map { UInt64($0 + 1) })
+        try ledger.environment.write { txn in
+            let raw = try #require(try txn.get(ledger.databases.events, key: rewritten).map(Array.init))
+            let body = String(decoding: raw[32...], as: UTF8.self).replacingOccurrences(of: "\":", with: "\": ")
+            let record = Array(raw[..<32]) + Array(body.utf8)
+            try rewritten.withBigEndianBytes { key in try record.withUnsafeBytes { try txn.put(ledger.databases.events, key: key, value: $0) } }
+        }
+        let streams = Set(drafts.map(\.stream))
+        try ledger.environment.read { txn in
+            // Both other paths are taken.
+            #expect(EventRecord.scanCanonical(try #require(try txn.get(ledger.databases.events, key: rewritten))) == nil)
+            #expect(try FoldedStream.read(ledger, txn, stream: fixed.stream, below: .max).stored.hasFixes)
+            for stream in streams {
+                let events = try ledger.streamEvents(txn, stream)
+                let direct = try FoldedStream.read(ledger, txn, stream: stream, below: .max)
+                let reference = FoldedStream(Entity(stream: stream, events: events))
+                #expect(direct.stored == reference.stored, "\(stream)")
+                #expect(direct.positions.map { "\($0.instant) \($0.seq)" } == reference.positions.map { "\($0.instant) \($0.seq)" })
+                // And below a seq: only the events recorded before it count.
+                let half = UInt64(drafts.count / 2)
+                let early = try FoldedStream.read(ledger, txn, stream: stream, below: half)
+                #expect(early.stored == FoldedStream(Entity(stream: stream, events: events.filter { $0.seq < half })).stored, "\(stream)")
+            }
+        }
+    }
+
     @Test func aSeqListedUnderTwoStreamsStopsTheOnePassRebuildAsDamage() throws {
         let ledger = try ledger("twice")
         _ = try ledger.append([

@@ -1,15 +1,19 @@
 import LedgerValues
 
 extension EventRecord {
-    /// The envelope fields `verify` checks, read straight from a canonical body without
-    /// building strings (`id`, `stream` and `effective` stay slices of the record, valid only
-    /// while the record's memory is: inside its read transaction) or reading `data` at all.
+    /// The envelope fields `verify` checks and a rebuild folds, read straight from a canonical
+    /// body without building strings or reading `data` (the byte fields are slices of the
+    /// record, valid only while the record's memory is: inside its read transaction).
     package struct ScannedHeader {
         package var seq: UInt64
         package var version: UInt64
         package var idBytes: UnsafeRawBufferPointer
         package var streamBytes: UnsafeRawBufferPointer
         package var effectiveBytes: UnsafeRawBufferPointer
+        package var typeBytes: UnsafeRawBufferPointer
+        /// The `data` object's JSON, unparsed.
+        package var dataBytes: UnsafeBufferPointer<UInt8>
+        package var schemaVersion: Int
         package var prev: ChainHash
         /// The recorded time's 27 bytes, zero-padded: compared as bytes, which is time order
         /// for the fixed form.
@@ -22,25 +26,31 @@ extension EventRecord {
 
     /// Reads a body laid out exactly as a correct writer lays it out (FORMAT.md §4 and §5:
     /// members in canonical order, ids and streams without escapes). Returns nil for anything
-    /// else, and the caller falls back to `header(_:)`, which reads any JSON.
-    package static func scanCanonical(_ raw: UnsafeRawBufferPointer) -> ScannedHeader? {
+    /// else, and the caller falls back to `header(_:)`, which reads any JSON. Without
+    /// `chainFields`, `prev` and `recorded` are stepped over (left zero), for readers that
+    /// only fold the events.
+    package static func scanCanonical(_ raw: UnsafeRawBufferPointer, chainFields: Bool = true) -> ScannedHeader? {
         guard raw.count > hashSize else { return nil }
         var scanner = CanonicalScanner(bytes: UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[hashSize...]))
         guard scanner.take("{") else { return nil }
         if scanner.take("\"actor\":") { guard scanner.skipString(), scanner.take(",") else { return nil } }
-        guard scanner.take("\"data\":"), scanner.skipValue(), scanner.take(",\"effective\":"), let effective = scanner.plainBytes(),
+        guard scanner.take("\"data\":") else { return nil }
+        let dataStart = scanner.index
+        guard scanner.skipValue() else { return nil }
+        let data = UnsafeBufferPointer(rebasing: scanner.bytes[dataStart..<scanner.index])
+        guard scanner.take(",\"effective\":"), let effective = scanner.plainBytes(),
               scanner.take(",\"id\":"), let id = scanner.plainBytes(),
-              scanner.take(",\"prev\":\""), let prev = scanner.hash(),
-              scanner.take("\",\"recorded\":\""), let recorded = scanner.recorded(),
-              scanner.take("\",\"schemaVersion\":"), scanner.integer() != nil,
+              scanner.take(",\"prev\":\""), let prev = chainFields ? scanner.hash() : scanner.step(64, as: .genesis),
+              scanner.take("\",\"recorded\":\""), let recorded = chainFields ? scanner.recorded() : scanner.step(27, as: .zero),
+              scanner.take("\",\"schemaVersion\":"), let schemaVersion = scanner.integer(),
               scanner.take(",\"seq\":"), let seq = scanner.integer(), scanner.take(",")
         else { return nil }
         if scanner.take("\"source\":") { guard scanner.skipString(), scanner.take(",") else { return nil } }
-        guard scanner.take("\"stream\":"), let stream = scanner.plainBytes(), scanner.take(",\"type\":"), scanner.skipString(),
+        guard scanner.take("\"stream\":"), let stream = scanner.plainBytes(), scanner.take(",\"type\":"), let type = scanner.plainBytes(),
               scanner.take(",\"version\":"), let version = scanner.integer(), scanner.take("}"), scanner.atEnd
         else { return nil }
         return ScannedHeader(seq: seq, version: version, idBytes: id, streamBytes: stream, effectiveBytes: effective,
-                             prev: prev, recorded: recorded)
+                             typeBytes: type, dataBytes: data, schemaVersion: Int(schemaVersion), prev: prev, recorded: recorded)
     }
 }
 
@@ -180,6 +190,13 @@ private struct CanonicalScanner {
               let hash = ChainHash(hex: UnsafeBufferPointer(rebasing: bytes[index..<index + 64])) else { return nil }
         index += 64
         return hash
+    }
+
+    /// Steps over `count` bytes, giving `value` for them.
+    mutating func step<Value>(_ count: Int, as value: Value) -> Value? {
+        guard index + count <= bytes.count else { return nil }
+        index += count
+        return value
     }
 
     mutating func recorded() -> SIMD32<UInt8>? {

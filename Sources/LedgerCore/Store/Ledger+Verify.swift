@@ -165,7 +165,9 @@ extension Ledger {
                     let problem = Array(general.id.utf8).withUnsafeBytes { id in
                         Array(general.stream.utf8).withUnsafeBytes { stream in
                             scan.check(EventRecord.ScannedHeader(seq: general.seq, version: general.version, idBytes: id, streamBytes: stream,
-                                                                effectiveBytes: UnsafeRawBufferPointer(start: nil, count: 0), prev: general.prev,
+                                                                effectiveBytes: UnsafeRawBufferPointer(start: nil, count: 0),
+                                                                typeBytes: UnsafeRawBufferPointer(start: nil, count: 0),
+                                                                dataBytes: UnsafeBufferPointer(start: nil, count: 0), schemaVersion: 0, prev: general.prev,
                                                                 recorded: Ledger.recordedBytes(general.recorded)),
                                        seq: seq, hash: hash)
                         }
