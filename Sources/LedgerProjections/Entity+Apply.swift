@@ -15,7 +15,7 @@ extension Entity {
         // A plain date (most events) is its own day, without parsing it.
         let date = JSONValue.string(effective.utf8.count == 10 ? effective
             : EffectiveTime(effective)?.date.description ?? String(effective.prefix(10)))
-        func copy(_ keys: String...) { for key in keys { if let value = data[key] { state[key] = value } } }
+        func copy(_ keys: String...) { state.copy(keys, from: data) }
         state["stream"] = .string(stream)
         switch type {
         case "project.signed":

@@ -16,47 +16,59 @@ struct FoldedStream: Sendable {
 
     var state: JSONObject { stored.state }
 
-    /// Folds `stream`'s events below seq `limit`. A stream with a correction or retraction,
-    /// or a record not laid out canonically, folds through `Entity` (fixes need the events).
-    @Sendable static func read(_ ledger: Ledger, _ txn: Transaction, stream: String, below limit: UInt64) throws -> FoldedStream {
-        var events: [Slices] = []
-        var order: [(instant: Int64, seq: UInt64, index: Int)] = []
-        var plain = true
-        try ledger.forEachRecord(txn, of: stream, below: limit) { raw in
-            guard plain, let header = EventRecord.scanCanonical(raw, chainFields: false), !isFix(header.typeBytes) else {
-                plain = false
-                return
-            }
-            order.append((EffectiveTime(header.effective)?.instant ?? 0, header.seq, events.count))
-            events.append(Slices(type: header.typeBytes, effective: header.effectiveBytes, data: header.dataBytes,
-                                 schemaVersion: header.schemaVersion))
+    /// Folds each of `streams` from its events below seq `limit`. The records are read in seq
+    /// order, the log's order in the file, rather than stream by stream, which would jump
+    /// across the file for every event. A stream with a correction or retraction, or a record
+    /// not laid out canonically, folds through `Entity` (fixes need the events).
+    @Sendable static func read(_ ledger: Ledger, _ txn: Transaction, streams: ArraySlice<String>, below limit: UInt64) throws -> [FoldedStream] {
+        let streams = Array(streams)
+        var wanted: [(seq: UInt64, stream: Int)] = []
+        for (index, stream) in streams.enumerated() {
+            try ledger.forEachSeq(txn, of: stream, below: limit) { wanted.append(($0, index)) }
         }
-        if plain {
-            order.sort { ($0.instant, $0.seq) < ($1.instant, $1.seq) }
-            if let state = fold(order.lazy.map { events[$0.index] }, stream: stream) {
-                let last = order.last
-                return FoldedStream(stored: StoredEntity(stream: stream, state: state, lastInstant: last?.instant ?? .min,
-                                                         lastSeq: last?.seq ?? 0, hasFixes: false),
-                                    positions: order.map { ($0.instant, $0.seq) })
+        wanted.sort { $0.seq < $1.seq }
+        var events = [[Slices]](repeating: [], count: streams.count)
+        var plain = [Bool](repeating: true, count: streams.count)
+        try txn.withCursor(ledger.databases.events) { cursor in
+            for (seq, stream) in wanted where plain[stream] {
+                // The next seq wanted is often on the cursor's page: LMDB then finds it without a descent.
+                guard let entry = try cursor.seek(atLeast: seq), UInt64(bigEndianBytes: entry.key) == seq else { continue }
+                guard let header = EventRecord.scanCanonical(entry.value, chainFields: false), !isFix(header.typeBytes) else {
+                    plain[stream] = false
+                    continue
+                }
+                events[stream].append(Slices(instant: EffectiveTime(header.effective)?.instant ?? 0, seq: seq, type: header.typeBytes,
+                                             effective: header.effectiveBytes, data: header.dataBytes, schemaVersion: header.schemaVersion))
             }
         }
-        // Decoding the events also says what is wrong with a record that is not canonical.
-        return FoldedStream(Entity(stream: stream, events: try ledger.streamEvents(txn, stream, below: limit)))
+        return try streams.indices.map { index in
+            if plain[index], let folded = fold(events[index], stream: streams[index]) { return folded }
+            // Decoding the events also says what is wrong with a record that is not canonical.
+            return FoldedStream(Entity(stream: streams[index], events: try ledger.streamEvents(txn, streams[index], below: limit)))
+        }
     }
 
-    /// What the fold reads of one record: slices of it, valid inside its read transaction.
+    /// What the fold reads of one record: its position, and slices of it, valid inside its
+    /// read transaction.
     private struct Slices {
+        var instant: Int64
+        var seq: UInt64
         var type: UnsafeRawBufferPointer
         var effective: UnsafeRawBufferPointer
         var data: UnsafeBufferPointer<UInt8>
         var schemaVersion: Int
     }
 
-    /// The state the events leave, applied in the order given; nil if a `data` is not a JSON object.
-    private static func fold(_ events: some Sequence<Slices>, stream: String) -> JSONObject? {
+    /// Folds one stream's events: in (instant, seq) order, each `data` parsed just before it
+    /// applies. Nil if a `data` is not a JSON object.
+    private static func fold(_ events: [Slices], stream: String) -> FoldedStream? {
+        // Positions are sorted with their event's index: events are big to move.
+        var order = events.indices.map { (instant: events[$0].instant, seq: events[$0].seq, index: $0) }
+        order.sort { ($0.instant, $0.seq) < ($1.instant, $1.seq) }
         var state = JSONObject()
         var type = "", typeBytes = UnsafeRawBufferPointer(start: nil, count: 0)
-        for event in events {
+        for position in order {
+            let event = events[position.index]
             // A stream's events are mostly of one or two types: reuse the last type's string.
             if !sameBytes(event.type, typeBytes) {
                 typeBytes = event.type
@@ -66,7 +78,10 @@ struct FoldedStream: Sendable {
             Entity.apply(type: type, effective: String(decoding: event.effective, as: UTF8.self), schemaVersion: event.schemaVersion,
                          data: data, to: &state, stream: stream)
         }
-        return state
+        let last = order.last
+        return FoldedStream(stored: StoredEntity(stream: stream, state: state, lastInstant: last?.instant ?? .min,
+                                                 lastSeq: last?.seq ?? 0, hasFixes: false),
+                            positions: order.map { ($0.instant, $0.seq) })
     }
 
     private static func sameBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {

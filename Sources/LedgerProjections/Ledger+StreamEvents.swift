@@ -5,22 +5,20 @@ extension Ledger {
     /// A stream's events from the log (through the stream index), below seq `limit`.
     package func streamEvents(_ txn: Transaction, _ stream: String, below limit: UInt64 = .max) throws -> [EntityEvent] {
         var events: [EntityEvent] = []
-        try forEachRecord(txn, of: stream, below: limit) { raw in events.append(EntityEvent(try EventRecord.decode(raw))) }
+        try forEachSeq(txn, of: stream, below: limit) { seq in
+            if let raw = try txn.get(databases.events, key: seq) { events.append(EntityEvent(try EventRecord.decode(raw))) }
+        }
         return events
     }
 
-    /// Calls `body` with the stored record of each of a stream's events below seq `limit`, in
-    /// stream order (the bytes are valid inside `txn` only).
-    func forEachRecord(_ txn: Transaction, of stream: String, below limit: UInt64,
-                       _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Calls `body` with the seq of each of a stream's events below `limit`, in stream order.
+    func forEachSeq(_ txn: Transaction, of stream: String, below limit: UInt64, _ body: (UInt64) throws -> Void) throws {
         var prefix = Array(stream.utf8)
         prefix.append(0)
         try txn.withCursor(databases.streamEvents) { cursor in
             var entry = try prefix.withUnsafeBytes { try cursor.seek(atLeast: $0) }
             while let current = entry, current.key.count == prefix.count + 8, current.key.starts(with: prefix) {
-                if let seq = UInt64(bigEndianBytes: current.value), seq < limit, let raw = try txn.get(databases.events, key: seq) {
-                    try body(raw)
-                }
+                if let seq = UInt64(bigEndianBytes: current.value), seq < limit { try body(seq) }
                 entry = try cursor.next()
             }
         }

@@ -28,11 +28,22 @@ public struct ProjectionRebuilder {
     /// Called now and then with how far the rebuild has got.
     public var onProgress: (Progress) -> Void = { _ in }
 
-    /// Streams folded in one chunk, at most, and events: a chunk's events are in memory, twice
-    /// over while the next chunk folds as this one is written. Also the events of one
-    /// timeline chunk.
-    static let streamChunk = 512
-    static let eventChunk = 20_000
+    /// How much one chunk of streams holds at most. A chunk's folds are in memory, twice over
+    /// while the next chunk folds as this one is written.
+    struct ChunkLimits {
+        var streams: Int
+        var events: Int
+    }
+
+    /// Entities keep every event, data and all.
+    static let entityChunk = ChunkLimits(streams: 512, events: 20_000)
+    /// A rebuild's folds keep 16 bytes an event; a big chunk's records lie densely in the log.
+    static let foldedChunk = ChunkLimits(streams: 16_384, events: 200_000)
+    /// Events read per read transaction when only the timeline is rebuilt.
+    static let timelineChunk = 20_000
+
+    /// The chunks a rebuild folds (tests make them small to cross their boundaries).
+    var chunkLimits = ProjectionRebuilder.foldedChunk
 
     public init(_ ledger: Ledger) { self.ledger = ledger }
 
@@ -123,7 +134,7 @@ public struct ProjectionRebuilder {
                                  contributions: inout ZoneContribution) throws {
         var done = 0
         var timeline = TimelineEntries(capacity: timelineGeneration == nil ? 0 : Int(snapshot))
-        try forEachChunk(upTo: snapshot, fold: FoldedStream.read) { chunk in
+        try forEachChunk(upTo: snapshot, limits: chunkLimits, fold: FoldedStream.read) { chunk in
             try ledger.environment.write { txn in
                 let table = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
                 for folded in chunk where !folded.positions.isEmpty {
@@ -152,20 +163,21 @@ public struct ProjectionRebuilder {
     /// cores, each core in its own read transaction, so `body` may write. The next chunk is
     /// folded while `body` handles the current one, so the writes overlap the folding.
     func forEachChunkOfEntities(upTo snapshot: UInt64, _ body: ([Entity]) throws -> Void) throws {
-        try forEachChunk(upTo: snapshot, fold: { ledger, txn, stream, limit in
-            Entity(stream: stream, events: try ledger.streamEvents(txn, stream, below: limit))
+        try forEachChunk(upTo: snapshot, limits: ProjectionRebuilder.entityChunk, fold: { ledger, txn, streams, limit in
+            try streams.map { Entity(stream: $0, events: try ledger.streamEvents(txn, $0, below: limit)) }
         }, body)
     }
 
-    /// A stream's events below a seq, folded by reading them in a read transaction.
-    typealias Fold<Folded> = @Sendable (Ledger, Transaction, _ stream: String, _ below: UInt64) throws -> Folded
+    /// Some streams' events below a seq, folded by reading them in a read transaction.
+    typealias Fold<Folded> = @Sendable (Ledger, Transaction, _ streams: ArraySlice<String>, _ below: UInt64) throws -> [Folded]
 
-    /// `forEachChunkOfEntities` with the fold chosen by the caller.
-    func forEachChunk<Folded: Sendable>(upTo snapshot: UInt64, fold: @escaping Fold<Folded>, _ body: ([Folded]) throws -> Void) throws {
+    /// `forEachChunkOfEntities` with the fold, and the chunks' limits, chosen by the caller.
+    func forEachChunk<Folded: Sendable>(upTo snapshot: UInt64, limits: ChunkLimits, fold: @escaping Fold<Folded>,
+                                        _ body: ([Folded]) throws -> Void) throws {
         var after: [UInt8]? = nil
         var folded: [Folded] = []
         while true {
-            let (streams, lastKey) = try streamNames(after: after)
+            let (streams, lastKey) = try streamNames(after: after, limits: limits)
             guard let lastKey else { break }
             if folded.isEmpty {
                 folded = try ProjectionRebuilder.foldInParallel(streams, upTo: snapshot, ledger: ledger, fold: fold)
@@ -188,19 +200,19 @@ public struct ProjectionRebuilder {
 
     /// The next chunk of stream names after `after` (as stored: a key that is not UTF-8, in
     /// a damaged file, does not come back as itself from the decoded name), and the last key.
-    private func streamNames(after: [UInt8]?) throws -> ([String], [UInt8]?) {
+    private func streamNames(after: [UInt8]?, limits: ChunkLimits) throws -> ([String], [UInt8]?) {
         try ledger.environment.read { txn in
             try txn.withCursor(ledger.databases.streams) { cursor in
                 var names: [String] = []
                 var lastKey: [UInt8]?
                 var entry = try after.map { key in try (key + [0]).withUnsafeBytes { try cursor.seek(atLeast: $0) } } ?? cursor.first()
                 var events: UInt64 = 0
-                while let current = entry, names.count < ProjectionRebuilder.streamChunk {
+                while let current = entry, names.count < limits.streams {
                     // A stream's version is its number of events (capped: the file may be damaged).
                     // A stream that would take the chunk over the cap starts the next one, so a
                     // long stream is folded in a chunk of its own.
-                    let count = min(UInt64(bigEndianBytes: current.value) ?? 1, UInt64(ProjectionRebuilder.eventChunk))
-                    guard names.isEmpty || events + count <= UInt64(ProjectionRebuilder.eventChunk) else { break }
+                    let count = min(UInt64(bigEndianBytes: current.value) ?? 1, UInt64(limits.events))
+                    guard names.isEmpty || events + count <= UInt64(limits.events) else { break }
                     events += count
                     names.append(String(decoding: current.key, as: UTF8.self))
                     lastKey = Array(current.key)
@@ -223,7 +235,7 @@ public struct ProjectionRebuilder {
                 let mine = streams[min(slice * share, streams.count)..<min((slice + 1) * share, streams.count)]
                 slots.value[slice] = Result {
                     try ledger.environment.read { txn in
-                        try mine.map { try fold(ledger, txn, $0, snapshot + 1) }
+                        try fold(ledger, txn, mine, snapshot + 1)
                     }
                 }
             }
@@ -236,7 +248,7 @@ public struct ProjectionRebuilder {
         var timeline = TimelineEntries(capacity: Int(snapshot))
         var next: UInt64 = 1
         while next <= snapshot {
-            let end = min(snapshot, next + UInt64(ProjectionRebuilder.eventChunk) - 1)
+            let end = min(snapshot, next + UInt64(ProjectionRebuilder.timelineChunk) - 1)
             try environment.read { txn in
                 for seq in next...end {
                     guard let raw = try txn.get(ledger.databases.events, key: seq) else { continue }

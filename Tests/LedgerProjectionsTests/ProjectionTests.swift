@@ -89,6 +89,11 @@ struct Snapshot: Equatable {
         // Both together (one pass over the log), then each alone (its own pass).
         _ = try ProjectionRebuilder(ledger).rebuild(ProjectionName.allCases)
         #expect(try Snapshot(ledger) == incremental)
+        // In chunks of a few streams or events: the same.
+        var chunked = ProjectionRebuilder(ledger)
+        chunked.chunkLimits = .init(streams: 3, events: 10)
+        _ = try chunked.rebuild(ProjectionName.allCases)
+        #expect(try Snapshot(ledger) == incremental)
         for name in ProjectionName.allCases {
             _ = try ProjectionRebuilder(ledger).rebuild([name])
             #expect(try Snapshot(ledger) == incremental, "\(name)")
@@ -118,21 +123,20 @@ struct Snapshot: Equatable {
             let record = Array(raw[..<32]) + Array(body.utf8)
             try rewritten.withBigEndianBytes { key in try record.withUnsafeBytes { try txn.put(ledger.databases.events, key: key, value: $0) } }
         }
-        let streams = Set(drafts.map(\.stream))
+        let streams = Set(drafts.map(\.stream)).sorted()
         try ledger.environment.read { txn in
             // Both other paths are taken.
             #expect(EventRecord.scanCanonical(try #require(try txn.get(ledger.databases.events, key: rewritten))) == nil)
-            #expect(try FoldedStream.read(ledger, txn, stream: fixed.stream, below: .max).stored.hasFixes)
-            for stream in streams {
-                let events = try ledger.streamEvents(txn, stream)
-                let direct = try FoldedStream.read(ledger, txn, stream: stream, below: .max)
-                let reference = FoldedStream(Entity(stream: stream, events: events))
-                #expect(direct.stored == reference.stored, "\(stream)")
-                #expect(direct.positions.map { "\($0.instant) \($0.seq)" } == reference.positions.map { "\($0.instant) \($0.seq)" })
-                // And below a seq: only the events recorded before it count.
-                let half = UInt64(drafts.count / 2)
-                let early = try FoldedStream.read(ledger, txn, stream: stream, below: half)
-                #expect(early.stored == FoldedStream(Entity(stream: stream, events: events.filter { $0.seq < half })).stored, "\(stream)")
+            // All, and (below a seq) only the events recorded before it.
+            for limit in [UInt64.max, UInt64(drafts.count / 2)] {
+                let direct = try FoldedStream.read(ledger, txn, streams: streams[...], below: limit)
+                #expect(direct.count == streams.count)
+                for (stream, folded) in zip(streams, direct) {
+                    let reference = FoldedStream(Entity(stream: stream, events: try ledger.streamEvents(txn, stream, below: limit)))
+                    #expect(folded.stored == reference.stored, "\(stream) below \(limit)")
+                    #expect(folded.positions.map { "\($0.instant) \($0.seq)" } == reference.positions.map { "\($0.instant) \($0.seq)" })
+                    if stream == fixed.stream, limit == .max { #expect(folded.stored.hasFixes) }
+                }
             }
         }
     }
