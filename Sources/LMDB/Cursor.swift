@@ -15,13 +15,14 @@ public struct Cursor {
     /// The key the cursor is on, copied (the first `positionCount` bytes): each step must move
     /// past it in key order. A damaged file can link its B-tree pages in a loop, and a scan
     /// would then never end. Room for LMDB's largest key, so a step copies with one memcpy.
-    private var position = [UInt8](repeating: 0, count: Cursor.maxKeySize)
+    private let position: UnsafeMutableRawBufferPointer
     private var positionCount = 0
-    private static let maxKeySize = 511
+    static let maxKeySize = 511
 
-    init(cursor: OpaquePointer, database: Database) {
+    init(cursor: OpaquePointer, database: Database, position: UnsafeMutableRawBufferPointer) {
         self.cursor = cursor
         self.database = database
+        self.position = position
     }
 
     public mutating func first() throws(LMDBError) -> Entry? { try move(MDB_FIRST) }
@@ -55,7 +56,7 @@ public struct Cursor {
         guard let entry = try result(mdb_cursor_get(cursor, &k, &v, op), k, v) else { return nil }
         // LMDB keys are never empty: an empty position is no position yet.
         if positionCount > 0 {
-            let order = position.withUnsafeBytes { Database.keyOrder(entry.key, UnsafeRawBufferPointer(rebasing: $0[..<positionCount])) }
+            let order = Database.keyOrder(entry.key, UnsafeRawBufferPointer(rebasing: position[..<positionCount]))
             guard forward ? order > 0 : order < 0 else {
                 throw LMDBError(code: MDB_CORRUPTED, operation: "mdb_cursor_get", context: database.name,
                                 detail: "MDB_CORRUPTED: keys out of order")
@@ -67,9 +68,7 @@ public struct Cursor {
     private mutating func remember(_ entry: Entry?) throws(LMDBError) -> Entry? {
         if let entry {
             positionCount = min(entry.key.count, Cursor.maxKeySize)
-            if positionCount > 0, let key = entry.key.baseAddress {
-                position.withUnsafeMutableBytes { _ = memcpy($0.baseAddress!, key, positionCount) }
-            }
+            if positionCount > 0, let key = entry.key.baseAddress { memcpy(position.baseAddress!, key, positionCount) }
         }
         return entry
     }

@@ -105,8 +105,14 @@ public struct Transaction {
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(txn, database.dbi, &cursor), "mdb_cursor_open", context: database.name)
         guard let cursor else { throw LMDBError(code: EINVAL, operation: "mdb_cursor_open", context: database.name) }
-        defer { mdb_cursor_close(cursor) }
-        var wrapper = Cursor(cursor: cursor, database: database)
+        // Room for the key the cursor is on (LMDB's largest), kept outside the cursor value so
+        // a step copies into it without Swift's copy-on-write checks.
+        let position = UnsafeMutableRawBufferPointer.allocate(byteCount: Cursor.maxKeySize, alignment: 8)
+        defer {
+            mdb_cursor_close(cursor)
+            position.deallocate()
+        }
+        var wrapper = Cursor(cursor: cursor, database: database, position: position)
         return try body(&wrapper)
     }
 

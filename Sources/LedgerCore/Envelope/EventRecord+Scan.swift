@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import LedgerValues
 
 extension EventRecord {
@@ -109,8 +112,7 @@ private struct CanonicalScanner {
 
     mutating func take(_ literal: StaticString) -> Bool {
         let count = literal.utf8CodeUnitCount
-        guard index + count <= bytes.count else { return false }
-        for i in 0..<count where bytes[index + i] != literal.utf8Start[i] { return false }
+        guard index + count <= bytes.count, memcmp(bytes.baseAddress! + index, literal.utf8Start, count) == 0 else { return false }
         index += count
         return true
     }
@@ -135,18 +137,23 @@ private struct CanonicalScanner {
     /// found by making it zero with an XOR; the lowest byte the zero test flags is always a
     /// true one (its false positives sit only above a true zero).
     private mutating func skipToQuoteOrBackslash() {
+        index = firstQuoteOrBackslash(from: index, orNonASCII: false)
+    }
+
+    /// Where the next `"` or `\\` (or, with `orNonASCII`, byte of 0x80 or more) is, eight bytes
+    /// at a time; or the offset near the end where fewer than eight bytes are left.
+    private func firstQuoteOrBackslash(from start: Int, orNonASCII: Bool) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101, highBits: UInt64 = 0x8080_8080_8080_8080
         let raw = UnsafeRawBufferPointer(bytes)
-        while index + 8 <= bytes.count {
-            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+        var offset = start
+        while offset + 8 <= bytes.count {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
             let quotes = word ^ (ones &* 0x22), backslashes = word ^ (ones &* 0x5C)
-            let found = ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & highBits
-            guard found == 0 else {
-                index += found.trailingZeroBitCount / 8
-                return
-            }
-            index += 8
+            let found = ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes | (orNonASCII ? word : 0)) & highBits
+            guard found == 0 else { return offset + found.trailingZeroBitCount / 8 }
+            offset += 8
         }
+        return offset
     }
 
     /// Steps over any value: strings, and brackets to their match.
@@ -171,7 +178,7 @@ private struct CanonicalScanner {
     mutating func plainBytes() -> UnsafeRawBufferPointer? {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
         let start = index + 1
-        var end = start
+        var end = firstQuoteOrBackslash(from: start, orNonASCII: true)
         while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
             guard bytes[end] != UInt8(ascii: "\\"), bytes[end] < 0x80 else { return nil }
             end += 1
