@@ -6,8 +6,9 @@ import Musl
 #endif
 
 /// A position in one database, valid inside the `withCursor` closure that made it.
-/// Every move returns the entry it lands on, or nil past either end.
-public struct Cursor {
+/// Every move returns the entry it lands on, or nil past either end. Not copyable: copies
+/// would share the buffer that holds the key the cursor is on.
+public struct Cursor: ~Copyable {
     public typealias Entry = (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
 
     let cursor: OpaquePointer

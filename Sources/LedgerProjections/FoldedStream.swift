@@ -13,13 +13,17 @@ struct FoldedStream: Sendable {
     var stored: StoredEntity
     /// (effective instant, seq) of each event, in fold order.
     var positions: [(instant: Int64, seq: UInt64)]
+    /// Whether it was folded from the records directly (false: through `Entity`).
+    var direct: Bool
 
     var state: JSONObject { stored.state }
 
     /// Folds each of `streams` from its events below seq `limit`. The records are read in seq
     /// order, the log's order in the file, rather than stream by stream, which would jump
     /// across the file for every event. A stream with a correction or retraction, or a record
-    /// not laid out canonically, folds through `Entity` (fixes need the events).
+    /// not laid out canonically or stored under another seq than its own, folds through
+    /// `Entity` (fixes need the events; decoding names what is wrong with a record). A rebuild
+    /// reads what the records say, as `Entity` does; checking the chain is `verify`'s job.
     @Sendable static func read(_ ledger: Ledger, _ txn: Transaction, streams: ArraySlice<String>, below limit: UInt64) throws -> [FoldedStream] {
         let streams = Array(streams)
         var wanted: [(seq: UInt64, stream: Int)] = []
@@ -33,12 +37,14 @@ struct FoldedStream: Sendable {
             for (seq, stream) in wanted where plain[stream] {
                 // The next seq wanted is often on the cursor's page: LMDB then finds it without a descent.
                 guard let entry = try cursor.seek(atLeast: seq), UInt64(bigEndianBytes: entry.key) == seq else { continue }
-                guard let header = EventRecord.scanCanonical(entry.value, chainFields: false), !isFix(header.typeBytes) else {
+                guard let header = EventRecord.scanCanonical(entry.value, chainFields: false), header.seq == seq,
+                      !isFix(header.typeBytes) else {
                     plain[stream] = false
                     continue
                 }
-                events[stream].append(Slices(instant: EffectiveTime(header.effective)?.instant ?? 0, seq: seq, type: header.typeBytes,
-                                             effective: header.effectiveBytes, data: header.dataBytes, schemaVersion: header.schemaVersion))
+                let effective = header.effective
+                events[stream].append(Slices(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq, type: header.typeBytes,
+                                             effective: effective, data: header.dataBytes, schemaVersion: header.schemaVersion))
             }
         }
         return try streams.indices.map { index in
@@ -54,7 +60,7 @@ struct FoldedStream: Sendable {
         var instant: Int64
         var seq: UInt64
         var type: UnsafeRawBufferPointer
-        var effective: UnsafeRawBufferPointer
+        var effective: String
         var data: UnsafeBufferPointer<UInt8>
         var schemaVersion: Int
     }
@@ -75,7 +81,7 @@ struct FoldedStream: Sendable {
                 type = String(decoding: typeBytes, as: UTF8.self)
             }
             guard case .object(let data)? = try? JSONParser.parse(event.data, maxDepth: Limits.maxDepth) else { return nil }
-            Entity.apply(type: type, effective: String(decoding: event.effective, as: UTF8.self), schemaVersion: event.schemaVersion,
+            Entity.apply(type: type, effective: event.effective, schemaVersion: event.schemaVersion,
                          data: data, to: &state, stream: stream)
         }
         let last = order.last
@@ -91,11 +97,13 @@ struct FoldedStream: Sendable {
     init(stored: StoredEntity, positions: [(instant: Int64, seq: UInt64)]) {
         self.stored = stored
         self.positions = positions
+        direct = true
     }
 
     init(_ entity: Entity) {
         stored = StoredEntity(entity)
         positions = entity.events.map { ($0.instant, $0.seq) }
+        direct = false
     }
 
     private static func isFix(_ type: UnsafeRawBufferPointer) -> Bool {

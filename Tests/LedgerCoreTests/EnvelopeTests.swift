@@ -78,6 +78,22 @@ import TestSupport
         }
     }
 
+    @Test func theCanonicalScannerReadsPlainIdsOnlyAtEveryOffset() throws {
+        // An id is read eight bytes at a time; a quote ends it, and a backslash or a byte of
+        // 0x80 or more (which a plain id never has) sends the record to the general reader.
+        func scan(id: String) -> String? {
+            var record = Array(repeating: UInt8(0), count: 32)
+            record += Array(#"{"data":{},"effective":"2022-01-14","id":"\#(id)","prev":"\#(String(repeating: "0", count: 64))","recorded":"2022-01-14T02:00:00.000000Z","schemaVersion":1,"seq":1,"stream":"road/r","type":"road.delivered","version":1}"#.utf8)
+            return record.withUnsafeBytes { EventRecord.scanCanonical($0)?.id }
+        }
+        for length in 0..<20 {
+            let plain = String(repeating: "x", count: length)
+            #expect(scan(id: plain) == plain)
+            #expect(scan(id: plain + "\\\\" + "yz") == nil, "backslash after \(length) bytes")
+            #expect(scan(id: plain + "é" + "yz") == nil, "non-ASCII after \(length) bytes")
+        }
+    }
+
     @Test func generatedIdsAreVersion7UUIDsInTimeOrder() {
         let a = EventIdentifier.generate()
         let b = EventIdentifier.generate()

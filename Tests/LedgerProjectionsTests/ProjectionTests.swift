@@ -123,7 +123,14 @@ struct Snapshot: Equatable {
             let record = Array(raw[..<32]) + Array(body.utf8)
             try rewritten.withBigEndianBytes { key in try record.withUnsafeBytes { try txn.put(ledger.databases.events, key: key, value: $0) } }
         }
+        // And one stored under another seq than its own: seq 2's record also under the last original's.
+        let moved = UInt64(drafts.count)
+        try ledger.environment.write { txn in
+            let raw = try #require(try txn.get(ledger.databases.events, key: 2).map(Array.init))
+            try moved.withBigEndianBytes { key in try raw.withUnsafeBytes { try txn.put(ledger.databases.events, key: key, value: $0) } }
+        }
         let streams = Set(drafts.map(\.stream)).sorted()
+        let throughEntity = [fixed.stream, drafts[Int(rewritten) - 1].stream, drafts[Int(moved) - 1].stream]
         try ledger.environment.read { txn in
             // Both other paths are taken.
             #expect(EventRecord.scanCanonical(try #require(try txn.get(ledger.databases.events, key: rewritten))) == nil)
@@ -136,6 +143,8 @@ struct Snapshot: Equatable {
                     #expect(folded.stored == reference.stored, "\(stream) below \(limit)")
                     #expect(folded.positions.map { "\($0.instant) \($0.seq)" } == reference.positions.map { "\($0.instant) \($0.seq)" })
                     if stream == fixed.stream, limit == .max { #expect(folded.stored.hasFixes) }
+                    // Every other stream is folded from its records directly.
+                    if limit == .max { #expect(folded.direct == !throughEntity.contains(stream), "\(stream)") }
                 }
             }
         }
