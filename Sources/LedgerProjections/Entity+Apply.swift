@@ -52,9 +52,9 @@ extension Entity {
             // Units by month of handover ("2021-06"): what the zone's figures and charts need,
             // and a state that stays small however many batches an estate hands over.
             let month = String(date.stringValue?.prefix(7) ?? "")
-            var byMonth = state["unitsHandedOverByMonth"]?.objectValue ?? JSONObject()
-            byMonth[month] = .number((byMonth[month]?.numberValue ?? 0) + units)
-            state["unitsHandedOverByMonth"] = .object(byMonth)
+            state.updateObject("unitsHandedOverByMonth") { byMonth in
+                byMonth[month] = .number((byMonth[month]?.numberValue ?? 0) + units)
+            }
             state["lastHandedOver"] = date
             if let area = data["floorAreaM2"]?.numberValue {
                 state["floorAreaHandedOverM2"] = .number((state["floorAreaHandedOverM2"]?.numberValue ?? 0) + area)
@@ -70,21 +70,21 @@ extension Entity {
         case "indicator.reported", "target.set":
             copy("metric")
             let field = type == "target.set" ? "targets" : "values"
-            var byPeriod = state[field]?.objectValue ?? JSONObject()
             var entry = data
             entry["metric"] = nil
             entry["period"] = nil
             entry["reported"] = date
-            if let period = data["period"]?.stringValue { byPeriod[period] = .object(entry) }
-            state[field] = .object(byPeriod)
+            state.updateObject(field) { byPeriod in
+                if let period = data["period"]?.stringValue { byPeriod[period] = .object(entry) }
+            }
         case "award.granted":
             copy("title", "level", "grantor")
             state["granted"] = date
         case "ranking.reported":
             copy("list")
-            var ranks = state["ranks"]?.objectValue ?? JSONObject()
-            ranks[data["period"]?.stringValue ?? String(effective.prefix(4))] = data["rank"]
-            state["ranks"] = .object(ranks)
+            state.updateObject("ranks") { ranks in
+                ranks[data["period"]?.stringValue ?? String(effective.prefix(4))] = data["rank"]
+            }
         default:
             break
         }

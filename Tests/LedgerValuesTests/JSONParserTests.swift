@@ -54,6 +54,17 @@ import Testing
         #expect(JSONObject([("\u{212A}", .number(2))])["K"] == nil)
     }
 
+    @Test func anObjectUpdatedInPlaceLeavesCopiesAsTheyWere() throws {
+        var state = try #require(try JSONParser.parse(#"{"byMonth":{"2021-06":10},"note":"x"}"#).objectValue)
+        let before = state
+        state.updateObject("byMonth") { $0["2021-06"] = .number(15); $0["2021-07"] = .number(1) }
+        state.updateObject("ranks") { $0["2022"] = .number(3) }   // absent: made
+        state.updateObject("note") { $0["k"] = .bool(true) }      // not an object: replaced
+        #expect(String(decoding: JSONValue.object(state).canonicalBytes, as: UTF8.self) == #"{"byMonth":{"2021-06":15,"2021-07":1},"note":{"k":true},"ranks":{"2022":3}}"#)
+        #expect(String(decoding: JSONValue.object(before).canonicalBytes, as: UTF8.self) == #"{"byMonth":{"2021-06":10},"note":"x"}"#)
+        #expect(state.keys == ["byMonth", "note", "ranks"])
+    }
+
     @Test func rejectsInvalidUTF8InStrings() {
         let bytes: [UInt8] = [0x22, 0x61, 0xC3, 0x28, 0x22]  // "a<bad>("
         #expect(throws: JSONParseError.self) { try JSONParser.parse(bytes) }

@@ -93,6 +93,25 @@ public struct JSONObject: Sendable, Equatable {
         }
     }
 
+    /// Changes the object under `key` in place (starting from an empty one if there is no
+    /// object there). Taking it out first leaves it referenced once, so changing it does not
+    /// copy its members, as `var o = object[key]…; o[k] = v; object[key] = .object(o)` would.
+    public mutating func updateObject(_ key: String, _ body: (inout JSONObject) -> Void) {
+        let (index, present) = find(key)
+        var object = JSONObject()
+        if present, case .object(let existing) = members[index].value {
+            members[index].value = .null
+            object = existing
+        }
+        body(&object)
+        if present {
+            members[index].value = .object(object)
+        } else {
+            members.insert((key, .object(object)), at: index)
+            asciiKeys = asciiKeys && JSONObject.isASCII(key)
+        }
+    }
+
     /// Sets each of `keys` that `source` has to its value there: one pass over `source`'s
     /// members, rather than a lookup in `source` per key.
     public mutating func copy(_ keys: [String], from source: JSONObject) {
