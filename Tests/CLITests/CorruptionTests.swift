@@ -8,16 +8,18 @@ import TestSupport
 /// by a signal and never hanging: with its answer, with `verify` naming the first bad seq
 /// (exit 1), or with one clear line on standard error and a documented exit code.
 @Suite struct CorruptionTests {
-    /// A ledger of 290 events in 81 streams, built once for the suite.
-    static let source: Result<(dir: TemporaryDirectory, data: [UInt8]), any Error> = Result {
+    /// The data file of a ledger of 290 events in 81 streams, built once for the suite (its
+    /// directory is removed once the bytes are read: a static is never deinitialised).
+    static let source: Result<[UInt8], any Error> = Result {
         let dir = TemporaryDirectory()
-        let ledger = dir.path + "/ledger"
-        let append = try CLI.run(["append", "--create", "--batch", "-", "--ledger", ledger], stdin: events())
-        guard append.status == 0 else { throw CorruptionSetupError(message: "append: \(append.stderr)") }
-        let verify = try CLI.run(["verify", "--ledger", ledger])
-        guard verify.status == 0 else { throw CorruptionSetupError(message: "verify: \(verify.stdout)") }
-        let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: ledger + "/data.mdb")))
-        return (dir, data)
+        return try withExtendedLifetime(dir) {
+            let ledger = dir.path + "/ledger"
+            let append = try CLI.run(["append", "--create", "--batch", "-", "--ledger", ledger], stdin: events())
+            guard append.status == 0 else { throw CorruptionSetupError(message: "append: \(append.stderr)") }
+            let verify = try CLI.run(["verify", "--ledger", ledger])
+            guard verify.status == 0 else { throw CorruptionSetupError(message: "verify: \(verify.stdout)") }
+            return try [UInt8](Data(contentsOf: URL(fileURLWithPath: ledger + "/data.mdb")))
+        }
     }
 
     struct CorruptionSetupError: Error { var message: String }
@@ -111,7 +113,7 @@ import TestSupport
     }
 
     @Test func randomDamageNeverCrashesOrHangsACommand() throws {
-        let (_, original) = try Self.source.get()
+        let original = try Self.source.get()
         let findings = NSTemporaryDirectory() + "civic-corruption-findings"
         struct Tally { var failures: [String] = [], verifyFailed = 0, storageErrors = 0 }
         let tally = Mutex(Tally())
@@ -174,7 +176,7 @@ import TestSupport
     /// comes after the head, where a seek past the head lands on it, and its record says it
     /// is seq 289. Reading on from the record's seq, `log` read the same two events forever.
     @Test func aKeyOutOfOrderDoesNotSendLogRoundInCircles() throws {
-        let (_, original) = try Self.source.get()
+        let original = try Self.source.get()
         let record = try Self.recordRange(original, id: "ev-fix-r0")
         var data = original
         // An LMDB leaf node holds the key, then the value: the 8-byte key is just before.
@@ -197,7 +199,7 @@ import TestSupport
     /// stream walk went on from the name decoded (with U+FFFD, which sorts before 0xFF) and
     /// found the same stream again, forever.
     @Test func aStreamKeyThatIsNotUTF8DoesNotSendTheAuditRoundInCircles() throws {
-        let (_, original) = try Self.source.get()
+        let original = try Self.source.get()
         // A leaf node: value size 8, flags 0, key size 7, the key, the version (2).
         let node: [UInt8] = [8, 0, 0, 0, 0, 0, 7, 0] + Array("road/r9".utf8) + [0, 0, 0, 0, 0, 0, 0, 2]
         let hits = (0...(original.count - node.count)).filter { original[$0] == 8 && Array(original[$0..<$0 + node.count]) == node }
@@ -217,7 +219,7 @@ import TestSupport
     /// scan meets "road/r9" before "road/r8": a walk that went on from the last key read
     /// sought past "road/r8", landed on "road/r9" again, and went round forever.
     @Test func keysOutOfOrderInAPageEndEveryScan() throws {
-        let (_, original) = try Self.source.get()
+        let original = try Self.source.get()
         let node: [UInt8] = [8, 0, 0, 0, 0, 0, 7, 0] + Array("road/r9".utf8) + [0, 0, 0, 0, 0, 0, 0, 2]
         let hit = try #require((0...(original.count - node.count)).first { original[$0] == 8 && Array(original[$0..<$0 + node.count]) == node })
         let page = hit / 4096 * 4096
@@ -239,7 +241,7 @@ import TestSupport
     /// random trial left it): `stats` computed the bytes in use from it and trapped on the
     /// overflow.
     @Test func anAbsurdLastPageInTheHeaderDoesNotCrashStats() throws {
-        let (_, original) = try Self.source.get()
+        let original = try Self.source.get()
         var data = original
         // MDB_meta after the 16-byte page header: magic, version, address, map size, two
         // 48-byte database records, then the last page (offset 136) and the txnid (144).
@@ -255,7 +257,7 @@ import TestSupport
 
     @Test(arguments: [(seq: 7, id: "ev-p6-signed"), (seq: 120, id: "ev-r19-delivered"), (seq: 286, id: "ev-i5")])
     func verifyNamesTheSeqWhoseRecordWasChanged(seq: Int, id: String) throws {
-        let (_, original) = try Self.source.get()
+        let original = try Self.source.get()
         let record = try Self.recordRange(original, id: id)
         let text = String(decoding: original[(record.lowerBound + 32)..<record.upperBound], as: UTF8.self)
         #expect(text.hasPrefix(#"{"actor":"#) && text.contains(#""seq":\#(seq),"#) && text.hasSuffix("}"), "\(text)")

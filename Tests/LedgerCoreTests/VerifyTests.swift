@@ -84,7 +84,9 @@ import TestSupport
         // Seven events of one stream; the last (alone in the third part when split in three)
         // is rewritten as version 8 with a correct hash and indexes to match: only the version
         // rule can catch it, and only by carrying versions across the part border.
-        let forged = try Ledger.open(dir.path + "-forged", options: .init(create: true))
+        let forgedDirectory = TemporaryDirectory()
+        defer { withExtendedLifetime(forgedDirectory) {} }
+        let forged = try Ledger.open(forgedDirectory.path, options: .init(create: true))
         let road = JSONObject([("name", .object(JSONObject([("zh", .string("路"))])))])
         _ = try forged.append((1...7).map { EventDraft(id: "f\($0)", type: "road.delivered", stream: "road/r", data: road) })
         var event = try #require(try forged.event(seq: 7))
@@ -144,7 +146,9 @@ import TestSupport
     @Test func aRewrittenChainNoLongerExtendsTheExpectedHead() throws {
         let head = ExpectedHead(seq: 20, hash: try #require(try ledger.event(seq: 20)).hash)
         // Re-chain the whole ledger after changing event 3: internally consistent, but a fork.
-        let forked = try Ledger.open(dir.path + "-fork", options: .init(create: true))
+        let forkDirectory = TemporaryDirectory()
+        defer { withExtendedLifetime(forkDirectory) {} }
+        let forked = try Ledger.open(forkDirectory.path, options: .init(create: true))
         var drafts: [EventDraft] = []
         try ledger.forEachEvent { event in
             drafts.append(EventDraft(id: event.id, type: event.type, stream: event.stream, effective: EffectiveTime(event.effective),
