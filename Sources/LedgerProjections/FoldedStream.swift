@@ -16,8 +16,6 @@ struct FoldedStream: Sendable {
     /// Whether it was folded from the records directly (false: through `Entity`).
     var direct: Bool
 
-    var state: JSONObject { stored.state }
-
     /// Folds each of `streams` from its events below seq `limit`. The records are read in seq
     /// order, the log's order in the file, rather than stream by stream, which would jump
     /// across the file for every event. A stream with a correction or retraction, or a record

@@ -37,7 +37,8 @@ public struct ProjectionRebuilder {
 
     /// Entities keep every event, data and all.
     static let entityChunk = ChunkLimits(streams: 512, events: 20_000)
-    /// A rebuild's folds keep 16 bytes an event; a big chunk's records lie densely in the log.
+    /// A rebuild's folds keep 16 bytes an event, so its chunks can be large: fewer waits for the
+    /// slowest slice, fewer write transactions.
     static let foldedChunk = ChunkLimits(streams: 16_384, events: 200_000)
     /// Events read per read transaction when only the timeline is rebuilt.
     static let timelineChunk = 20_000
@@ -142,7 +143,7 @@ public struct ProjectionRebuilder {
                 }
             }
             for folded in chunk {
-                contributions.add(folded.state)
+                contributions.add(folded.stored.state)
                 done += folded.positions.count
                 if timelineGeneration != nil {
                     for position in folded.positions { timeline.add(instant: position.instant, seq: position.seq, stream: folded.stored.stream) }
@@ -253,7 +254,7 @@ public struct ProjectionRebuilder {
                 for seq in next...end {
                     guard let raw = try txn.get(ledger.databases.events, key: seq) else { continue }
                     // The forward scanner reads canonical records without building their data.
-                    let (effective, stream) = try EventRecord.scanCanonical(raw).map { ($0.effective, $0.stream) }
+                    let (effective, stream) = try EventRecord.scanCanonical(raw, chainFields: false).map { ($0.effective, $0.stream) }
                         ?? { let event = try EventRecord.decode(raw); return (event.effective, event.stream) }()
                     timeline.add(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq, stream: stream)
                 }

@@ -122,7 +122,7 @@ private struct CanonicalScanner {
         guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return false }
         index += 1
         while index < bytes.count {
-            skipToQuoteOrBackslash()
+            index = firstQuoteOrBackslash(from: index, orNonASCII: false)
             guard index < bytes.count else { return false }
             switch bytes[index] {
             case UInt8(ascii: "\""): index += 1; return true
@@ -133,15 +133,10 @@ private struct CanonicalScanner {
         return false
     }
 
-    /// Moves eight bytes at a time up to the next `"` or `\\` (or near the end). A byte is
+    /// Where the next `"` or `\\` (or, with `orNonASCII`, byte of 0x80 or more) is, eight bytes
+    /// at a time; or the offset near the end where fewer than eight bytes are left. A byte is
     /// found by making it zero with an XOR; the lowest byte the zero test flags is always a
     /// true one (its false positives sit only above a true zero).
-    private mutating func skipToQuoteOrBackslash() {
-        index = firstQuoteOrBackslash(from: index, orNonASCII: false)
-    }
-
-    /// Where the next `"` or `\\` (or, with `orNonASCII`, byte of 0x80 or more) is, eight bytes
-    /// at a time; or the offset near the end where fewer than eight bytes are left.
     private func firstQuoteOrBackslash(from start: Int, orNonASCII: Bool) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101, highBits: UInt64 = 0x8080_8080_8080_8080
         let raw = UnsafeRawBufferPointer(bytes)

@@ -104,12 +104,7 @@ public struct JSONObject: Sendable, Equatable {
             object = existing
         }
         body(&object)
-        if present {
-            members[index].value = .object(object)
-        } else {
-            members.insert((key, .object(object)), at: index)
-            asciiKeys = asciiKeys && JSONObject.isASCII(key)
-        }
+        if present { members[index].value = .object(object) } else { self[key] = .object(object) }
     }
 
     /// Sets each of `keys` that `source` has to its value there: one pass over `source`'s
