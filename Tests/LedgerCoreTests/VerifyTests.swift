@@ -110,6 +110,21 @@ import TestSupport
         #expect(problem.message.contains("version 8"))
     }
 
+    @Test(arguments: [1, 3], ["2026-13-45T99:00:00.000000Z", "2026-11-30T01:01:39.94368Z"])
+    func aMalformedRecordedTimeInsideABatchIsCaught(parts: Int, recorded: String) throws {
+        // Verify parses a recorded time only when it differs from the event before's (a batch
+        // shares one); seq 8 is rewritten, rehashed, with a time that is not one.
+        var event = try #require(try ledger.event(seq: 8))
+        event.recorded = recorded
+        let bytes = event.canonicalBytes
+        let value = withUnsafeBytes(of: bytes.withUnsafeBytes(ChainHash.of).bytes, Array.init) + bytes
+        try tamper { txn, db in
+            try UInt64(8).withBigEndianBytes { key in try value.withUnsafeBytes { try txn.put(db.events, key: key, value: $0) } }
+        }
+        let problem = try #require(try ledger.verify(expecting: nil, parts: parts).problem)
+        #expect(problem.seq == 8 && problem.message.contains("malformed"), "\(problem)")
+    }
+
     @Test(arguments: [1, 3]) func anIdIndexEntryPointingToTheWrongEventIsCaught(parts: Int) throws {
         try tamper { txn, db in
             try Array("ev-3".utf8).withUnsafeBytes { key in try UInt64(4).withBigEndianBytes { try txn.put(db.ids, key: key, value: $0) } }

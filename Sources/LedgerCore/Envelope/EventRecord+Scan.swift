@@ -31,8 +31,10 @@ extension EventRecord {
     /// members in canonical order, ids and streams without escapes). Returns nil for anything
     /// else, and the caller falls back to `header(_:)`, which reads any JSON. Without
     /// `chainFields`, `prev` and `recorded` are stepped over (left zero), for readers that
-    /// only fold the events.
-    package static func scanCanonical(_ raw: UnsafeRawBufferPointer, chainFields: Bool = true) -> ScannedHeader? {
+    /// only fold the events. A recorded time equal to `validRecorded` (the event before's, in
+    /// verify: a batch shares one) is not parsed again.
+    package static func scanCanonical(_ raw: UnsafeRawBufferPointer, chainFields: Bool = true,
+                                      validRecorded: SIMD32<UInt8>? = nil) -> ScannedHeader? {
         guard raw.count > hashSize else { return nil }
         var scanner = CanonicalScanner(bytes: UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[hashSize...]))
         guard scanner.take("{") else { return nil }
@@ -44,7 +46,7 @@ extension EventRecord {
         guard scanner.take(",\"effective\":"), let effective = scanner.plainBytes(),
               scanner.take(",\"id\":"), let id = scanner.plainBytes(),
               scanner.take(",\"prev\":\""), let prev = chainFields ? scanner.hash() : scanner.step(64, as: .genesis),
-              scanner.take("\",\"recorded\":\""), let recorded = chainFields ? scanner.recorded() : scanner.step(27, as: .zero),
+              scanner.take("\",\"recorded\":\""), let recorded = chainFields ? scanner.recorded(known: validRecorded) : scanner.step(27, as: .zero),
               scanner.take("\",\"schemaVersion\":"), let schemaVersion = scanner.integer(),
               scanner.take(",\"seq\":"), let seq = scanner.integer(), scanner.take(",")
         else { return nil }
@@ -83,7 +85,7 @@ extension EventRecord {
               scanner.take(",\"effective\":"), let effective = scanner.plainString(),
               scanner.take(",\"id\":"), let id = scanner.plainString(),
               scanner.take(",\"prev\":\""), let prev = scanner.hash(),
-              scanner.take("\",\"recorded\":\""), let recordedStart = Optional(scanner.index), scanner.recorded() != nil,
+              scanner.take("\",\"recorded\":\""), let recordedStart = Optional(scanner.index), scanner.recorded(known: nil) != nil,
               scanner.take("\",\"schemaVersion\":"), let schemaVersion = scanner.integer(),
               scanner.take(",\"seq\":"), let seq = scanner.integer(), scanner.take(",")
         else { return nil }
@@ -201,12 +203,12 @@ private struct CanonicalScanner {
         return value
     }
 
-    mutating func recorded() -> SIMD32<UInt8>? {
+    /// A recorded time's 27 bytes, checked to be one unless they equal `known`.
+    mutating func recorded(known: SIMD32<UInt8>?) -> SIMD32<UInt8>? {
         guard index + 27 <= bytes.count else { return nil }
-        let text = UnsafeBufferPointer(rebasing: bytes[index..<index + 27])
-        guard RecordedTime(bytes: text) != nil else { return nil }
         var value = SIMD32<UInt8>()
-        for i in 0..<27 { value[i] = text[i] }
+        withUnsafeMutableBytes(of: &value) { $0.baseAddress!.copyMemory(from: bytes.baseAddress! + index, byteCount: 27) }
+        guard value == known || RecordedTime(bytes: UnsafeBufferPointer(rebasing: bytes[index..<index + 27])) != nil else { return nil }
         index += 27
         return value
     }

@@ -1,4 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import LMDB
 import LedgerValues
 
@@ -68,43 +71,87 @@ extension Ledger {
                 }
                 return empty
             }
-            let partCount = max(1, requested ?? (last >= 65_536 ? 8 : 1))
-            let size = (last + UInt64(partCount) - 1) / UInt64(partCount)
-            let ranges = (0..<partCount).map { part in
-                (UInt64(part) * size + 1)...min(last, UInt64(part + 1) * size)
-            }.filter { !$0.isEmpty }
-            // The parts and the two index scans all run at once; what each event's index keys
-            // must be (`fingerprints`, by seq) is compared with what the indexes hold at the end.
+            let ranges = Ledger.verifyParts(last: last, requested: requested)
             let indexes = [(databases.ids, "id index"), (databases.streamEvents, "stream index")]
+            let (parts, scans) = try checkInParallel(ranges, indexes: indexes, last: last, fingerprints: nil)
+            var report = try stitch(parts, expectedHead: expectedHead)
+            guard report.isIntact else { return report }
+            // Each index must hold exactly the entries the events give it: compared first as
+            // order-free digests, which needs no memory per event.
+            let expected = parts.reduce(into: (id: IndexDigest(), streamEvent: IndexDigest())) {
+                $0.id.merge($1.idDigest)
+                $0.streamEvent.merge($1.streamDigest)
+            }
+            if scans.allSatisfy({ $0.problem == nil }), scans[0].digest == expected.id, scans[1].digest == expected.streamEvent {
+                return report
+            }
+            // An index differs: read it all again, keeping each event's keys by seq, to name
+            // the first event at fault (only a damaged ledger pays for this).
             var fingerprints = [IndexFingerprints](repeating: IndexFingerprints(), count: Int(last))
-            var parts = [Result<PartReport, any Error>](repeating: .failure(CancellationError()), count: ranges.count)
-            var scans = [Result<IndexScan, any Error>](repeating: .failure(CancellationError()), count: indexes.count)
-            fingerprints.withUnsafeMutableBufferPointer { prints in
-                parts.withUnsafeMutableBufferPointer { partSlots in
-                    scans.withUnsafeMutableBufferPointer { scanSlots in
-                        let partSlots = UnsafeSendable(partSlots), scanSlots = UnsafeSendable(scanSlots), prints = UnsafeSendable(prints)
-                        // The index scans first: they are the longest tasks.
-                        DispatchQueue.concurrentPerform(iterations: indexes.count + ranges.count) { task in
-                            if task < indexes.count {
-                                scanSlots.value[task] = Result {
-                                    try environment.read { txn in try readIndex(txn, indexes[task].0, name: indexes[task].1, events: last) }
-                                }
-                            } else {
-                                partSlots.value[task - indexes.count] = Result {
-                                    try environment.read { txn in try verifyPart(txn, ranges[task - indexes.count], fingerprints: prints.value) }
-                                }
+            let exact = try fingerprints.withUnsafeMutableBufferPointer { prints in
+                try checkInParallel(ranges, indexes: indexes, last: last, fingerprints: prints).scans
+            }
+            let id = try indexProblem(exact[0], indexes[0].0, name: indexes[0].1) { fingerprints[Int($0 - 1)].id }
+            let streamEvent = try indexProblem(exact[1], indexes[1].0, name: indexes[1].1) { fingerprints[Int($0 - 1)].streamEvent }
+            report.problem = [id, streamEvent].compactMap { $0 }.min { ($0.seq ?? 0) < ($1.seq ?? 0) }
+                ?? .init(seq: nil, message: "an index changed while it was verified; run verify again")
+            return report
+        }
+    }
+
+    /// Checks the parts of the seq range and scans the indexes, all at once. With
+    /// `fingerprints`, the parts note each event's index keys by seq and the scans each entry's
+    /// key by seq, for `indexProblem`.
+    private func checkInParallel(_ ranges: [ClosedRange<UInt64>], indexes: [(Database, String)], last: UInt64,
+                                 fingerprints: UnsafeMutableBufferPointer<IndexFingerprints>?) throws -> (parts: [PartReport], scans: [IndexScan]) {
+        var parts = [Result<PartReport, any Error>](repeating: .failure(CancellationError()), count: ranges.count)
+        var scans = [Result<IndexScan, any Error>](repeating: .failure(CancellationError()), count: indexes.count)
+        parts.withUnsafeMutableBufferPointer { partSlots in
+            scans.withUnsafeMutableBufferPointer { scanSlots in
+                let partSlots = UnsafeSendable(partSlots), scanSlots = UnsafeSendable(scanSlots), prints = UnsafeSendable(fingerprints)
+                // The index scans first: they are the longest tasks.
+                DispatchQueue.concurrentPerform(iterations: indexes.count + ranges.count) { task in
+                    if task < indexes.count {
+                        scanSlots.value[task] = Result {
+                            try environment.read { txn in
+                                try readIndex(txn, indexes[task].0, name: indexes[task].1, events: last, exact: prints.value != nil)
                             }
+                        }
+                    } else {
+                        partSlots.value[task - indexes.count] = Result {
+                            try environment.read { txn in try verifyPart(txn, ranges[task - indexes.count], fingerprints: prints.value) }
                         }
                     }
                 }
             }
-            var report = try stitch(try parts.map { try $0.get() }, expectedHead: expectedHead)
-            guard report.isIntact else { return report }
-            let id = try indexProblem(try scans[0].get(), indexes[0].0, name: indexes[0].1) { fingerprints[Int($0 - 1)].id }
-            let streamEvent = try indexProblem(try scans[1].get(), indexes[1].0, name: indexes[1].1) { fingerprints[Int($0 - 1)].streamEvent }
-            report.problem = [id, streamEvent].compactMap { $0 }.min { ($0.seq ?? 0) < ($1.seq ?? 0) }
-            return report
         }
+        return (try parts.map { try $0.get() }, try scans.map { try $0.get() })
+    }
+
+    /// Splits 1...last into the parts checked in parallel. The parts shrink towards the end
+    /// (sizes in pairs per core, 6:6:5:5:…:1:1 on two cores), so the last ones to start are
+    /// short and no core idles long while another finishes a big part; equal parts would leave
+    /// a core idle for up to a whole part. `requested` gives that many equal parts (tests).
+    static func verifyParts(last: UInt64, requested: Int?) -> [ClosedRange<UInt64>] {
+        let weights: [UInt64]
+        if let requested {
+            weights = Array(repeating: 1, count: max(1, requested))
+        } else if last < 65_536 {
+            weights = [1]
+        } else {
+            let cores = min(max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1), 8)
+            weights = (1...6).reversed().flatMap { repeatElement(UInt64($0), count: cores) }
+        }
+        let total = weights.reduce(0, +)
+        var ranges: [ClosedRange<UInt64>] = []
+        var start: UInt64 = 1, weightSoFar: UInt64 = 0
+        for weight in weights {
+            weightSoFar += weight
+            let end = last * weightSoFar / total
+            if end >= start { ranges.append(start...end) }
+            start = end + 1
+        }
+        return ranges
     }
 
     private func lastSeq(_ txn: Transaction) throws -> UInt64 {
@@ -122,13 +169,25 @@ extension Ledger {
         var firstRecorded = SIMD32<UInt8>()
         var lastRecorded = SIMD32<UInt8>()
         /// Per stream: the first and last version seen in this part (checked contiguous within).
-        var streams: [String: StreamRun] = [:]
+        var streams: [StreamRun] = []
+        /// The entries this part's events must have in the id and stream indexes.
+        var idDigest = IndexDigest()
+        var streamDigest = IndexDigest()
     }
 
-    fileprivate typealias StreamRun = (first: UInt64, last: UInt64, firstSeq: UInt64)
+    /// A stream's versions within one part: told apart by the stream's fingerprint, named
+    /// for messages.
+    fileprivate struct StreamRun {
+        var name: [UInt8]
+        var print: UInt64
+        var first: UInt64
+        var last: UInt64
+        var firstSeq: UInt64
+        var stream: String { String(decoding: name, as: UTF8.self) }
+    }
 
     private func verifyPart(_ txn: Transaction, _ range: ClosedRange<UInt64>,
-                            fingerprints: UnsafeMutableBufferPointer<IndexFingerprints>) throws -> PartReport {
+                            fingerprints: UnsafeMutableBufferPointer<IndexFingerprints>?) throws -> PartReport {
         var scan = PartScan(part: PartReport(range: range), fingerprints: fingerprints)
         let problem = try txn.withCursor(databases.events) { cursor -> VerificationReport.Problem? in
             var entry = try cursor.seek(atLeast: range.lowerBound)
@@ -152,7 +211,7 @@ extension Ledger {
                 }
                 // Canonical records are read by the fast scanner; anything else by the
                 // general reader, which also says what is wrong with it.
-                if let header = EventRecord.scanCanonical(current.value) {
+                if let header = EventRecord.scanCanonical(current.value, validRecorded: scan.part.events > 0 ? scan.part.lastRecorded : nil) {
                     if let problem = scan.check(header, seq: seq, hash: hash) { return problem }
                 } else {
                     let general: EventRecord.Header
@@ -185,7 +244,7 @@ extension Ledger {
     /// One part's running checks, event by event along seq.
     private struct PartScan {
         var part: PartReport
-        let fingerprints: UnsafeMutableBufferPointer<IndexFingerprints>
+        let fingerprints: UnsafeMutableBufferPointer<IndexFingerprints>?
         var previousHash: ChainHash?
         var streams = StreamRuns()
 
@@ -205,9 +264,11 @@ extension Ledger {
                 return .init(seq: seq, message: "version \(header.version) in stream '\(header.stream)', expected \(expected)")
             }
             // The keys this event's index entries must have, checked by the index scans.
-            fingerprints[Int(seq - 1)] = IndexFingerprints(
-                id: IndexFingerprints.of(header.idBytes),
-                streamEvent: IndexFingerprints.ofStreamEvent(stream: streamPrint, version: header.version))
+            let prints = IndexFingerprints(id: IndexFingerprints.of(header.idBytes),
+                                           streamEvent: IndexFingerprints.ofStreamEvent(stream: streamPrint, version: header.version))
+            part.idDigest.add(prints.id, seq: seq)
+            part.streamDigest.add(prints.streamEvent, seq: seq)
+            fingerprints?[Int(seq - 1)] = prints
             if previousHash == nil {
                 part.firstPrev = header.prev
                 part.firstRecorded = header.recorded
@@ -221,7 +282,7 @@ extension Ledger {
 
         consuming func finish(_ problem: VerificationReport.Problem?) -> PartReport {
             part.problem = problem
-            part.streams = streams.all
+            part.streams = streams.runs
             return part
         }
     }
@@ -234,7 +295,7 @@ extension Ledger {
             failed.problem = .init(seq: seq, message: message)
             return failed
         }
-        var versions: [String: UInt64] = [:]
+        var versions: [UInt64: UInt64] = [:]  // stream fingerprint → its last version so far
         var lastRecorded = SIMD32<UInt8>()
         for part in parts {
             // A border problem sits at the part's first seq, before anything inside it.
@@ -248,15 +309,15 @@ extension Ledger {
                 }
             }
             // The earliest stream whose first version here does not continue from before.
-            let border = part.streams.filter { $0.value.first != (versions[$0.key] ?? 0) + 1 }.min { $0.value.firstSeq < $1.value.firstSeq }
-            if let (stream, seen) = border, part.problem.map({ $0.seq ?? 0 > seen.firstSeq }) ?? true {
-                return fail(seen.firstSeq, "version \(seen.first) in stream '\(stream)', expected \((versions[stream] ?? 0) + 1)")
+            let border = part.streams.filter { $0.first != (versions[$0.print] ?? 0) + 1 }.min { $0.firstSeq < $1.firstSeq }
+            if let seen = border, part.problem.map({ $0.seq ?? 0 > seen.firstSeq }) ?? true {
+                return fail(seen.firstSeq, "version \(seen.first) in stream '\(seen.stream)', expected \((versions[seen.print] ?? 0) + 1)")
             }
             if let problem = part.problem {
                 report.events += part.events
                 return fail(problem.seq, problem.message)
             }
-            for (stream, seen) in part.streams { versions[stream] = seen.last }
+            for seen in part.streams { versions[seen.print] = seen.last }
             report.events += part.events
             report.headSeq = part.range.upperBound
             report.headHash = part.lastHash
@@ -307,7 +368,7 @@ extension Ledger {
     /// The stream table must list exactly the streams of the events, each at its last version;
     /// versions and streams appended after the events were read are recognised by their
     /// stream-index entry pointing past `last`.
-    private func streamTableProblem(_ txn: Transaction, _ versions: [String: UInt64], last: UInt64) throws -> String? {
+    private func streamTableProblem(_ txn: Transaction, _ versions: [UInt64: UInt64], last: UInt64) throws -> String? {
         func appendedLater(_ stream: String, version: UInt64) throws -> Bool {
             var key: [UInt8] = []
             Ledger.streamEventKey(stream, version, into: &key)
@@ -318,10 +379,9 @@ extension Ledger {
             var matched = 0
             var entry = try cursor.first()
             while let current = entry {
-                let stream = String(decoding: current.key, as: UTF8.self)
                 let stored = UInt64(bigEndianBytes: current.value) ?? 0
-                let known = versions[stream] ?? 0
-                let later = stored > known ? try appendedLater(stream, version: known + 1) : false
+                let known = versions[IndexFingerprints.of(current.key)] ?? 0
+                let later = stored > known ? try appendedLater(String(decoding: current.key, as: UTF8.self), version: known + 1) : false
                 if stored == known || later {
                     if known > 0 { matched += 1 }
                 } else {
@@ -333,9 +393,11 @@ extension Ledger {
         }
     }
 
-    /// What an index holds, read in key order (far faster than a lookup per event): for each
-    /// seq, the fingerprint of the key that points to it.
+    /// What an index holds, read in key order (far faster than a lookup per event): the digest
+    /// of its entries and, when read exactly, for each seq the fingerprint of the key that
+    /// points to it.
     private struct IndexScan {
+        var digest = IndexDigest()
         var prints: [UInt64]
         var seen: [Bool]
         /// The lowest seq that more than one entry points to.
@@ -344,8 +406,9 @@ extension Ledger {
         var problem: VerificationReport.Problem?
     }
 
-    private func readIndex(_ txn: Transaction, _ database: Database, name: String, events: UInt64) throws -> IndexScan {
-        var scan = IndexScan(prints: [UInt64](repeating: 0, count: Int(events)), seen: [Bool](repeating: false, count: Int(events)))
+    private func readIndex(_ txn: Transaction, _ database: Database, name: String, events: UInt64, exact: Bool) throws -> IndexScan {
+        let slots = exact ? Int(events) : 0
+        var scan = IndexScan(prints: [UInt64](repeating: 0, count: slots), seen: [Bool](repeating: false, count: slots))
         try txn.withCursor(database) { cursor in
             var entry = try cursor.first()
             while let current = entry {
@@ -356,11 +419,15 @@ extension Ledger {
                         if scan.problem == nil, try txn.get(databases.events, key: seq) == nil {
                             scan.problem = .init(seq: nil, message: "the \(name) maps \(Ledger.quoteIndexKey(current.key, database)) to seq \(seq), which the ledger does not hold")
                         }
-                    } else if scan.seen[Int(seq - 1)] {
-                        scan.firstDuplicate = min(seq, scan.firstDuplicate ?? seq)
                     } else {
-                        scan.prints[Int(seq - 1)] = indexFingerprint(current.key, database)
-                        scan.seen[Int(seq - 1)] = true
+                        let print = indexFingerprint(current.key, database)
+                        scan.digest.add(print, seq: seq)
+                        if exact, scan.seen[Int(seq - 1)] {
+                            scan.firstDuplicate = min(seq, scan.firstDuplicate ?? seq)
+                        } else if exact {
+                            scan.prints[Int(seq - 1)] = print
+                            scan.seen[Int(seq - 1)] = true
+                        }
                     }
                 } else if scan.problem == nil {
                     scan.problem = .init(seq: nil, message: "the \(name) maps \(Ledger.quoteIndexKey(current.key, database)) to a value that is not a seq")
@@ -476,12 +543,27 @@ private struct StreamRuns {
     }
 
     /// Each stream's first and last version in this part, and the seq of its first.
-    var all: [String: Ledger.StreamRun] {
-        var result: [String: Ledger.StreamRun] = [:]
-        for first in firsts {
-            result[String(decoding: first.name, as: UTF8.self)] = (first.version, find(first.print).next &- 1, first.seq)
-        }
-        return result
+    var runs: [Ledger.StreamRun] {
+        firsts.map { .init(name: $0.name, print: $0.print, first: $0.version, last: find($0.print).next &- 1, firstSeq: $0.seq) }
+    }
+}
+
+/// An order-free digest of index entries: how many, and the sum (mod 2^64) of a mix of each
+/// entry's key fingerprint with its seq. The fingerprints are keyed and the mix is not linear,
+/// so entries missing, added, re-pointed or swapped change the sum except by a chance no one
+/// can aim for without the key (about 2^-64 per try).
+struct IndexDigest: Equatable {
+    private(set) var count = 0
+    private(set) var sum: UInt64 = 0
+
+    mutating func add(_ print: UInt64, seq: UInt64) {
+        count += 1
+        sum &+= IndexFingerprints.combine(print, with: seq)
+    }
+
+    mutating func merge(_ other: IndexDigest) {
+        count += other.count
+        sum &+= other.sum
     }
 }
 
@@ -494,11 +576,14 @@ struct IndexFingerprints {
     static func of(_ bytes: UnsafeRawBufferPointer) -> UInt64 { SipHash.fingerprint.hash(bytes) }
 
     /// The fingerprint of the stream-index key stream ‖ 0x00 ‖ version, from the stream's
-    /// fingerprint (verify takes that anyway). The version times an odd constant is one to
-    /// one, and so is the mixing after it, so two versions of a stream never collide; two
-    /// streams only as unpredictably as their keyed fingerprints.
-    static func ofStreamEvent(stream: UInt64, version: UInt64) -> UInt64 {
-        var x = stream ^ (version &* 0x9E37_79B9_7F4A_7C15)
+    /// fingerprint (verify takes that anyway).
+    static func ofStreamEvent(stream: UInt64, version: UInt64) -> UInt64 { combine(stream, with: version) }
+
+    /// A fingerprint mixed with a number. The number times an odd constant is one to one, and
+    /// so is the mixing after it, so two numbers never collide with one fingerprint; two
+    /// fingerprints only as unpredictably as the fingerprints themselves.
+    static func combine(_ print: UInt64, with number: UInt64) -> UInt64 {
+        var x = print ^ (number &* 0x9E37_79B9_7F4A_7C15)
         x = (x ^ (x >> 33)) &* 0xFF51_AFD7_ED55_8CCD
         x = (x ^ (x >> 33)) &* 0xC4CE_B9FE_1A85_EC53
         return x ^ (x >> 33)
