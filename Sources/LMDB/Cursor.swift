@@ -57,7 +57,15 @@ public struct Cursor: ~Copyable {
         guard let entry = try result(mdb_cursor_get(cursor, &k, &v, op), k, v) else { return nil }
         // LMDB keys are never empty: an empty position is no position yet.
         if positionCount > 0 {
-            let order = Database.keyOrder(entry.key, UnsafeRawBufferPointer(rebasing: position[..<positionCount]))
+            let order: Int
+            if positionCount == 8, entry.key.count == 8 {
+                // Integer keys (seqs), the common case: one word compare, no memcmp call.
+                let new = UInt64(bigEndian: entry.key.loadUnaligned(as: UInt64.self))
+                let old = UInt64(bigEndian: position.load(as: UInt64.self))
+                order = new == old ? 0 : new > old ? 1 : -1
+            } else {
+                order = Database.keyOrder(entry.key, UnsafeRawBufferPointer(rebasing: position[..<positionCount]))
+            }
             guard forward ? order > 0 : order < 0 else {
                 throw LMDBError(code: MDB_CORRUPTED, operation: "mdb_cursor_get", context: database.name,
                                 detail: "MDB_CORRUPTED: keys out of order")
@@ -69,7 +77,11 @@ public struct Cursor: ~Copyable {
     private mutating func remember(_ entry: Entry?) throws(LMDBError) -> Entry? {
         if let entry {
             positionCount = min(entry.key.count, Cursor.maxKeySize)
-            if positionCount > 0, let key = entry.key.baseAddress { memcpy(position.baseAddress!, key, positionCount) }
+            if positionCount == 8 {
+                position.storeBytes(of: entry.key.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            } else if positionCount > 0, let key = entry.key.baseAddress {
+                memcpy(position.baseAddress!, key, positionCount)
+            }
         }
         return entry
     }

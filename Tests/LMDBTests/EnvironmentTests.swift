@@ -34,6 +34,39 @@ import TestSupport
         #expect(keys == [1, 2, 256, 65_536])
     }
 
+    /// A cursor refuses to step to a key that does not come after the one it is on (a damaged
+    /// file can link its pages in a loop). LMDB's reverse-key order stands in for the damage:
+    /// its keys come back out of byte order. Seq-sized keys take a word compare, others memcmp.
+    @Test(arguments: [[[0, 0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 0, 1]], [[1, 0], [0, 1]]] as [[[UInt8]]])
+    func aCursorStopsWhereKeysGoBackwards(keys: [[UInt8]]) throws {
+        let dir = TemporaryDirectory()
+        let env = try open(dir)
+        let db = try env.write { txn -> Database in
+            var dbi: MDB_dbi = 0
+            try check(mdb_dbi_open(txn.txn, "reversed", UInt32(MDB_CREATE | MDB_REVERSEKEY), &dbi), "mdb_dbi_open", context: "reversed")
+            let db = Database(name: "reversed", dbi: dbi)
+            for key in keys { try key.withUnsafeBytes { try txn.put(db, key: $0, value: $0) } }
+            return db
+        }
+        #expect(throws: LMDBError.self) {
+            try env.read { txn in
+                try txn.withCursor(db) { cursor in
+                    var entry = try cursor.first()
+                    while entry != nil { entry = try cursor.next() }
+                }
+            }
+        }
+        // Read backwards, the same keys do not move backwards either.
+        #expect(throws: LMDBError.self) {
+            try env.read { txn in
+                try txn.withCursor(db) { cursor in
+                    var entry = try cursor.last()
+                    while entry != nil { entry = try cursor.previous() }
+                }
+            }
+        }
+    }
+
     @Test func mapGrowsFromATinyMapAndKeepsEveryWrite() throws {
         let dir = TemporaryDirectory()
         let env = try open(dir, mapSize: 64 << 10)

@@ -206,9 +206,20 @@ private struct CanonicalScanner {
     /// A recorded time's 27 bytes, checked to be one unless they equal `known`.
     mutating func recorded(known: SIMD32<UInt8>?) -> SIMD32<UInt8>? {
         guard index + 27 <= bytes.count else { return nil }
+        // Four overlapping words (offsets 0, 8, 16, 19) cover the 27 bytes.
+        let raw = UnsafeRawPointer(bytes.baseAddress! + index)
         var value = SIMD32<UInt8>()
-        withUnsafeMutableBytes(of: &value) { $0.baseAddress!.copyMemory(from: bytes.baseAddress! + index, byteCount: 27) }
-        guard value == known || RecordedTime(bytes: UnsafeBufferPointer(rebasing: bytes[index..<index + 27])) != nil else { return nil }
+        withUnsafeMutableBytes(of: &value) { value in
+            for offset in [0, 8, 16, 19] {
+                value.storeBytes(of: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+            }
+        }
+        let same = known.map { known in
+            withUnsafeBytes(of: known) { known in withUnsafeBytes(of: value) { value in
+                (0..<4).allSatisfy { known.load(fromByteOffset: $0 * 8, as: UInt64.self) == value.load(fromByteOffset: $0 * 8, as: UInt64.self) }
+            } }
+        } ?? false
+        guard same || RecordedTime(bytes: UnsafeBufferPointer(rebasing: bytes[index..<index + 27])) != nil else { return nil }
         index += 27
         return value
     }
