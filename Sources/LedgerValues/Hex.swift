@@ -4,12 +4,22 @@ public enum Hex {
 
     public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
+        bytes.withUnsafeBytes { write($0, into: &out) }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the digits of `bytes` to `out`, in one append (the writer appends a `prev` per
+    /// event).
+    public static func write(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        let table: StaticString = "0123456789abcdef"
+        let count = out.count
+        out.append(contentsOf: repeatElement(0, count: bytes.count * 2))
+        out.withUnsafeMutableBufferPointer { out in
+            for (i, byte) in bytes.enumerated() {
+                out[count + 2 * i] = table.utf8Start[Int(byte >> 4)]
+                out[count + 2 * i + 1] = table.utf8Start[Int(byte & 0xF)]
+            }
+        }
     }
 
     /// The bytes of an even-length hex string (either case), or nil.

@@ -75,10 +75,7 @@ public struct ChainHash: Sendable, Hashable, CustomStringConvertible {
 
     /// Appends the 64 lowercase hexadecimal digits to `out`.
     public func writeHex(into out: inout [UInt8]) {
-        for i in 0..<32 {
-            out.append(Hex.digits[Int(bytes[i] >> 4)])
-            out.append(Hex.digits[Int(bytes[i] & 0xF)])
-        }
+        withUnsafeBytes(of: bytes) { Hex.write($0, into: &out) }
     }
 
     public var hex: String {

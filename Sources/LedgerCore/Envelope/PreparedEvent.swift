@@ -148,13 +148,13 @@ public struct PreparedEvent: Sendable {
         out.append(contentsOf: "\",\"recorded\":\"".utf8)
         out.append(contentsOf: recorded)
         out.append(contentsOf: "\",\"schemaVersion\":".utf8)
-        out.append(contentsOf: String(schemaVersion).utf8)
+        CanonicalJSON.writeInteger(UInt64(schemaVersion), into: &out)
         out.append(contentsOf: ",\"seq\":".utf8)
-        out.append(contentsOf: String(seq).utf8)
+        CanonicalJSON.writeInteger(seq, into: &out)
         out.append(UInt8(ascii: ","))
         out.append(contentsOf: tail)
         out.append(contentsOf: "\"version\":".utf8)
-        out.append(contentsOf: String(version).utf8)
+        CanonicalJSON.writeInteger(version, into: &out)
         out.append(UInt8(ascii: "}"))
     }
 }

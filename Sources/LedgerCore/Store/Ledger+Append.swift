@@ -107,7 +107,9 @@ extension Ledger {
                 }
             }
             let stream = event.stream
-            let current = try versions[stream] ?? Array(stream.utf8).withUnsafeBytes { key in
+            // One lookup for a stream the batch has seen (its slot is updated in place below).
+            let slot = versions.index(forKey: stream)
+            let current = try slot.map { versions.values[$0] } ?? Array(stream.utf8).withUnsafeBytes { key in
                 try txn.get(db.streams, key: key).flatMap(UInt64.init(bigEndianBytes:)) ?? 0
             }
             if let expected = event.expectedVersion, expected != current {
@@ -121,7 +123,7 @@ extension Ledger {
             Ledger.streamEventKey(stream, version, into: &streamKey)
             streamKey.withUnsafeBytes { streamEntries.add($0, value: seq) }
             seqs[index] = seq
-            versions[stream] = version
+            if let slot { versions.values[slot] = version } else { versions[stream] = version }
             if !projectors.isEmpty {
                 appended.append(event.event(seq: seq, version: version, recorded: recordedString, prev: head.hash, hash: hash))
             }

@@ -42,6 +42,20 @@ extension JSONValue {
 public enum CanonicalJSON {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// An integer in decimal (the envelope's seq, version and schema version; whole numbers),
+    /// written without making a string.
+    public static func writeInteger(_ value: UInt64, into out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var rest = value, start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
     /// A string in double quotes, escaping `"`, `\` and control characters only.
     public static func writeString(_ value: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
@@ -78,8 +92,12 @@ public enum CanonicalJSON {
     public static func writeNumber(_ value: Double, into out: inout [UInt8]) {
         precondition(value.isFinite, "JSON numbers are finite")
         if value == 0 { out.append(UInt8(ascii: "0")); return }  // also -0
-        if value.rounded(.towardZero) == value, abs(value) < 1e18 {
-            out.append(contentsOf: String(Int64(value)).utf8)
+        // Up to 2^53 an integer's shortest digits are its own; above, doubles are further
+        // apart than 1 and ECMAScript prints the shortest digits that round-trip, padded with
+        // zeros (999999999999999872 prints as 999999999999999900), as the general path does.
+        if value.rounded(.towardZero) == value, abs(value) <= JSONValue.maxExactInteger {
+            if value < 0 { out.append(UInt8(ascii: "-")) }
+            writeInteger(UInt64(abs(value)), into: &out)
             return
         }
         if value < 0 { out.append(UInt8(ascii: "-")) }
