@@ -15,7 +15,8 @@ public struct Cursor: ~Copyable {
     let database: Database
     /// The key the cursor is on, copied (the first `positionCount` bytes): each step must move
     /// past it in key order. A damaged file can link its B-tree pages in a loop, and a scan
-    /// would then never end. Room for LMDB's largest key, so a step copies with one memcpy.
+    /// would then never end. Room for LMDB's largest key, so a step copies without allocating
+    /// (an 8-byte key, a seq, as one word).
     private let position: UnsafeMutableRawBufferPointer
     private var positionCount = 0
     static let maxKeySize = 511

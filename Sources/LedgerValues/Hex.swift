@@ -11,13 +11,14 @@ public enum Hex {
     /// Appends the digits of `bytes` to `out`, in one append (the writer appends a `prev` per
     /// event).
     public static func write(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        let table: StaticString = "0123456789abcdef"
         let count = out.count
         out.append(contentsOf: repeatElement(0, count: bytes.count * 2))
         out.withUnsafeMutableBufferPointer { out in
-            for (i, byte) in bytes.enumerated() {
-                out[count + 2 * i] = table.utf8Start[Int(byte >> 4)]
-                out[count + 2 * i + 1] = table.utf8Start[Int(byte & 0xF)]
+            digits.withUnsafeBufferPointer { digits in
+                for (i, byte) in bytes.enumerated() {
+                    out[count + 2 * i] = digits[Int(byte >> 4)]
+                    out[count + 2 * i + 1] = digits[Int(byte & 0xF)]
+                }
             }
         }
     }

@@ -110,12 +110,18 @@ import TestSupport
         #expect(problem.message.contains("version 8"))
     }
 
-    @Test(arguments: [1, 3], ["2026-13-45T99:00:00.000000Z", "2026-11-30T01:01:39.94368Z"])
-    func aMalformedRecordedTimeInsideABatchIsCaught(parts: Int, recorded: String) throws {
+    @Test(arguments: [1, 3], ["month 13", "one digit short", "last byte"])
+    func aMalformedRecordedTimeInsideABatchIsCaught(parts: Int, damage: String) throws {
         // Verify parses a recorded time only when it differs from the event before's (a batch
-        // shares one); seq 8 is rewritten, rehashed, with a time that is not one.
+        // shares one); seq 8 is rewritten, rehashed, with a time that is not one. The last
+        // case differs from seq 7's time in its last byte only ('Z' becomes 'X').
         var event = try #require(try ledger.event(seq: 8))
-        event.recorded = recorded
+        let shared = try #require(try ledger.event(seq: 7)).recorded
+        event.recorded = switch damage {
+        case "month 13": "2026-13-45T99:00:00.000000Z"
+        case "one digit short": String(shared.dropLast(2)) + "Z"
+        default: String(shared.dropLast()) + "X"
+        }
         let bytes = event.canonicalBytes
         let value = withUnsafeBytes(of: bytes.withUnsafeBytes(ChainHash.of).bytes, Array.init) + bytes
         try tamper { txn, db in
@@ -123,6 +129,23 @@ import TestSupport
         }
         let problem = try #require(try ledger.verify(expecting: nil, parts: parts).problem)
         #expect(problem.seq == 8 && problem.message.contains("malformed"), "\(problem)")
+    }
+
+    /// The parts cover 1...last once, in order; automatic parts never grow towards the end,
+    /// and a seq as large as a damaged key can claim splits without overflow.
+    @Test(arguments: [1, 2, 7, 65_535, 65_536, 1_000_003, UInt64.max / 3] as [UInt64], [1, 2, 8])
+    func verifyPartsCoverTheRangeOnceAndShrink(last: UInt64, cores: Int) {
+        for requested in [nil, 1, 3, 7] as [Int?] {
+            let parts = Ledger.verifyParts(last: last, requested: requested, cores: cores)
+            #expect(parts.first?.lowerBound == 1 && parts.last?.upperBound == last)
+            #expect(zip(parts, parts.dropFirst()).allSatisfy { $0.upperBound + 1 == $1.lowerBound })
+            if requested == nil, last >= 65_536 {
+                #expect(parts.count == 6 * cores)
+                #expect(zip(parts, parts.dropFirst()).allSatisfy { $0.count + 1 >= $1.count })
+            }
+        }
+        // Tests place borders with requested parts: 20 events in 3 parts are 7, 7 and 6.
+        #expect(Ledger.verifyParts(last: 20, requested: 3).map(\.count) == [7, 7, 6])
     }
 
     @Test(arguments: [1, 3]) func anIdIndexEntryPointingToTheWrongEventIsCaught(parts: Int) throws {

@@ -1,6 +1,8 @@
 import Dispatch
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 import LMDB
 import LedgerValues
@@ -73,9 +75,12 @@ extension Ledger {
             }
             let ranges = Ledger.verifyParts(last: last, requested: requested)
             let indexes = [(databases.ids, "id index"), (databases.streamEvents, "stream index")]
-            let (parts, scans) = try checkInParallel(ranges, indexes: indexes, last: last, fingerprints: nil)
+            let (parts, scanResults) = try checkInParallel(ranges, indexes: indexes, last: last, fingerprints: nil)
             var report = try stitch(parts, expectedHead: expectedHead)
+            // The chain's problems come first; an index that could not be read only matters
+            // (and fails the whole verify) when the chain is intact.
             guard report.isIntact else { return report }
+            let scans = try scanResults.map { try $0.get() }
             // Each index must hold exactly the entries the events give it: compared first as
             // order-free digests, which needs no memory per event.
             let expected = parts.reduce(into: (id: IndexDigest(), streamEvent: IndexDigest())) {
@@ -89,7 +94,7 @@ extension Ledger {
             // the first event at fault (only a damaged ledger pays for this).
             var fingerprints = [IndexFingerprints](repeating: IndexFingerprints(), count: Int(last))
             let exact = try fingerprints.withUnsafeMutableBufferPointer { prints in
-                try checkInParallel(ranges, indexes: indexes, last: last, fingerprints: prints).scans
+                try checkInParallel(ranges, indexes: indexes, last: last, fingerprints: prints).scans.map { try $0.get() }
             }
             let id = try indexProblem(exact[0], indexes[0].0, name: indexes[0].1) { fingerprints[Int($0 - 1)].id }
             let streamEvent = try indexProblem(exact[1], indexes[1].0, name: indexes[1].1) { fingerprints[Int($0 - 1)].streamEvent }
@@ -100,10 +105,12 @@ extension Ledger {
     }
 
     /// Checks the parts of the seq range and scans the indexes, all at once. With
-    /// `fingerprints`, the parts note each event's index keys by seq and the scans each entry's
+    /// `fingerprints` (a second pass, over a chain already checked), the parts note each
+    /// event's index keys by seq without hashing the records again, and the scans each entry's
     /// key by seq, for `indexProblem`.
     private func checkInParallel(_ ranges: [ClosedRange<UInt64>], indexes: [(Database, String)], last: UInt64,
-                                 fingerprints: UnsafeMutableBufferPointer<IndexFingerprints>?) throws -> (parts: [PartReport], scans: [IndexScan]) {
+                                 fingerprints: UnsafeMutableBufferPointer<IndexFingerprints>?)
+        throws -> (parts: [PartReport], scans: [Result<IndexScan, any Error>]) {
         var parts = [Result<PartReport, any Error>](repeating: .failure(CancellationError()), count: ranges.count)
         var scans = [Result<IndexScan, any Error>](repeating: .failure(CancellationError()), count: indexes.count)
         parts.withUnsafeMutableBufferPointer { partSlots in
@@ -125,34 +132,36 @@ extension Ledger {
                 }
             }
         }
-        return (try parts.map { try $0.get() }, try scans.map { try $0.get() })
+        return (try parts.map { try $0.get() }, scans)
     }
 
     /// Splits 1...last into the parts checked in parallel. The parts shrink towards the end
-    /// (sizes in pairs per core, 6:6:5:5:…:1:1 on two cores), so the last ones to start are
-    /// short and no core idles long while another finishes a big part; equal parts would leave
-    /// a core idle for up to a whole part. `requested` gives that many equal parts (tests).
-    static func verifyParts(last: UInt64, requested: Int?) -> [ClosedRange<UInt64>] {
-        let weights: [UInt64]
+    /// (each of the sizes 6, 5, …, 1 once per core: 6:6:5:5:…:1:1 on two cores), so the last
+    /// ones to start are short and no core idles long while another finishes a big part; equal
+    /// parts would leave a core idle for up to a whole part. `requested` gives that many parts
+    /// of ⌈last / requested⌉ events, the last one shorter (tests place borders with it).
+    static func verifyParts(last: UInt64, requested: Int?, cores: Int = Ledger.cores) -> [ClosedRange<UInt64>] {
         if let requested {
-            weights = Array(repeating: 1, count: max(1, requested))
-        } else if last < 65_536 {
-            weights = [1]
-        } else {
-            let cores = min(max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1), 8)
-            weights = (1...6).reversed().flatMap { repeatElement(UInt64($0), count: cores) }
+            let size = (last + UInt64(max(1, requested)) - 1) / UInt64(max(1, requested))
+            return stride(from: 1, through: last, by: Int(max(1, size))).map { $0...min(last, $0 + size - 1) }
         }
+        guard last >= 65_536 else { return [1...last] }
+        let weights = (1...6).reversed().flatMap { repeatElement(UInt64($0), count: cores) }
         let total = weights.reduce(0, +)
         var ranges: [ClosedRange<UInt64>] = []
         var start: UInt64 = 1, weightSoFar: UInt64 = 0
         for weight in weights {
             weightSoFar += weight
-            let end = last * weightSoFar / total
+            // last × weightSoFar / total without overflow, whatever seq a damaged key claims.
+            let end = total.dividingFullWidth(last.multipliedFullWidth(by: weightSoFar)).quotient
             if end >= start { ranges.append(start...end) }
             start = end + 1
         }
         return ranges
     }
+
+    /// Cores to spread work over (at most 8: more parts cost more stitching than they save).
+    static var cores: Int { min(max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1), 8) }
 
     private func lastSeq(_ txn: Transaction) throws -> UInt64 {
         try txn.withCursor(databases.events) { cursor in try cursor.last().flatMap { UInt64(bigEndianBytes: $0.key) } ?? 0 }
@@ -206,7 +215,8 @@ extension Ledger {
                     return .init(seq: seq, message: EventRecord.damaged("record is \(current.value.count) bytes, too short").message)
                 }
                 let hash = ChainHash(raw: current.value)
-                guard ChainHash.of(UnsafeRawBufferPointer(rebasing: current.value[EventRecord.hashSize...])) == hash else {
+                // A second pass (with fingerprints) reads records the first one hashed.
+                guard fingerprints != nil || ChainHash.of(UnsafeRawBufferPointer(rebasing: current.value[EventRecord.hashSize...])) == hash else {
                     return .init(seq: seq, message: "stored hash does not match the record's bytes (the record was altered)")
                 }
                 // Canonical records are read by the fast scanner; anything else by the

@@ -40,8 +40,6 @@ extension JSONValue {
 
 /// The scalar pieces of RFC 8785, also used to write the envelope's own fields.
 public enum CanonicalJSON {
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
     /// An integer in decimal (the envelope's seq, version and schema version; whole numbers),
     /// written without making a string.
     public static func writeInteger(_ value: UInt64, into out: inout [UInt8]) {
@@ -78,8 +76,7 @@ public enum CanonicalJSON {
                 case 0x09: out.append(UInt8(ascii: "t"))
                 default:
                     out.append(contentsOf: "u00".utf8)
-                    out.append(hexDigits[Int(byte >> 4)])
-                    out.append(hexDigits[Int(byte & 0xF)])
+                    withUnsafeBytes(of: byte) { Hex.write($0, into: &out) }
                 }
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
