@@ -2,6 +2,26 @@ import Testing
 @testable import LedgerValues
 
 @Suite struct JSONParserTests {
+    /// Strings are scanned eight bytes at a time: a quote, backslash, control character or
+    /// non-ASCII byte must be found at every offset of a word, and the tail after the last whole
+    /// word too.
+    @Test(arguments: 0..<20)
+    func stringsAreReadRightWhateverTheOffset(offset: Int) throws {
+        let before = String(repeating: "a", count: offset), after = String(repeating: "b", count: 19 - offset)
+        func parse(_ inner: [UInt8]) throws(JSONParseError) -> JSONValue {
+            try JSONParser.parse([UInt8(ascii: "\"")] + Array(before.utf8) + inner + Array(after.utf8) + [UInt8(ascii: "\"")])
+        }
+        #expect(try parse(Array("é".utf8)) == .string(before + "é" + after))
+        #expect(try parse(Array(#"\n"#.utf8)) == .string(before + "\n" + after))
+        #expect(try parse(Array(#"\""#.utf8)) == .string(before + "\"" + after))
+        #expect(try parse([]) == .string(before + after))
+        #expect(throws: JSONParseError.self) { try parse([0x1F]) }
+        #expect(throws: JSONParseError.self) { try parse([0xFF]) }
+        #expect(throws: JSONParseError.self) { try parse([0xE6, 0xA3]) }  // a character cut short
+        // A string that ends right at the end of the input, with no closing quote.
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(("\"" + before).utf8)) }
+    }
+
     @Test(arguments: [
         (#"{"a":1,"a":2}"#, "duplicate key"),
         (#"{"b":1,"a":2,"b":3}"#, "duplicate key"),

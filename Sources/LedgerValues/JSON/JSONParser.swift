@@ -203,16 +203,35 @@ public struct JSONParser {
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1
         let start = index
-        // Fast path: no escapes, so the bytes are the string once checked as UTF-8.
+        // Fast path: no escapes, so the bytes are the string once checked as UTF-8. Eight
+        // bytes at a time up to the first quote, backslash or control character (a byte is
+        // flagged when the XOR makes it zero, or when it is below 0x20; the lowest flag is
+        // always a true one), noting on the way whether any byte is non-ASCII.
+        var highBitsSeen: UInt64 = 0
+        let ones: UInt64 = 0x0101_0101_0101_0101, highBits: UInt64 = 0x8080_8080_8080_8080
+        let raw = UnsafeRawBufferPointer(bytes)
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let quotes = word ^ (ones &* 0x22), backslashes = word ^ (ones &* 0x5C)
+            let found = ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes | (word &- ones &* 0x20) & ~word) & highBits
+            if found != 0 { break }
+            highBitsSeen |= word
+            index += 8
+        }
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let raw = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                return try decodeUTF8(raw, at: start)
+                if highBitsSeen & highBits == 0 { return String(decoding: text, as: UTF8.self) }
+                guard let decoded = String(validating: text, as: UTF8.self) else {
+                    throw JSONParseError(offset: start, reason: "string is not valid UTF-8")
+                }
+                return decoded
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character \(describe(byte)) inside a string must be escaped") }
+            highBitsSeen |= UInt64(byte)
             index += 1
         }
         guard index < bytes.count else { throw JSONParseError(offset: start - 1, reason: "unterminated string") }
