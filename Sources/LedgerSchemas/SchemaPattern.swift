@@ -8,6 +8,8 @@
 public struct SchemaPattern: Sendable {
     public let source: String
     private let alternatives: [[Node]]
+    /// The pattern as a run of classes, when it is one that needs no backtracking (see `Run`).
+    private let run: [Run]?
 
     indirect enum Node: Sendable {
         case scalar(ScalarClass)
@@ -45,10 +47,17 @@ public struct SchemaPattern: Sendable {
         var parser = Parser(scalars: Array(source.unicodeScalars))
         alternatives = try parser.parseAlternatives()
         guard parser.index == parser.scalars.count else { throw parser.error("unbalanced ')'") }
+        run = SchemaPattern.run(alternatives)
     }
 
     /// Whether the pattern matches somewhere in `text`.
     public func matches(_ text: String) -> Bool {
+        if let run { return SchemaPattern.matches(run, text) }
+        return matchesByBacktracking(text)
+    }
+
+    /// Whether the pattern matches, found by trying every way (tests compare the runs with it).
+    func matchesByBacktracking(_ text: String) -> Bool {
         let scalars = Array(text.unicodeScalars)
         // A pattern anchored at the start in every alternative can only match at 0.
         let anchored = alternatives.allSatisfy { if case .start? = $0.first { return true } else { return false } }
@@ -56,6 +65,53 @@ public struct SchemaPattern: Sendable {
             if alternatives.contains(where: { SchemaPattern.match($0[...], scalars, start, { _ in true }) }) { return true }
         }
         return false
+    }
+
+    /// One step of a pattern `^c1{m1,M1}c2{m2,M2}…$`: a class and how many times in a row.
+    /// Most of the catalog's patterns are such runs (`^[A-Z]{2}$`, `^[a-z][a-z0-9_]*$`). When
+    /// no class that may repeat a variable number of times shares a scalar with any class that
+    /// can come right after it (the next one, and those after while they may be absent),
+    /// taking as many as possible is the only way to match: the text is read once, with no
+    /// backtracking and no copy of its scalars.
+    private struct Run {
+        var set: ScalarClass
+        var min: Int
+        var max: Int?
+    }
+
+    private static func run(_ alternatives: [[Node]]) -> [Run]? {
+        guard alternatives.count == 1, let nodes = alternatives.first, nodes.count >= 2,
+              case .start = nodes.first!, case .end = nodes.last! else { return nil }
+        var steps: [Run] = []
+        for node in nodes.dropFirst().dropLast() {
+            switch node {
+            case .scalar(let set): steps.append(Run(set: set, min: 1, max: 1))
+            case .repetition(.scalar(let set), let min, let max): steps.append(Run(set: set, min: min, max: max))
+            default: return nil
+            }
+        }
+        for (index, step) in steps.enumerated() where step.max != step.min {
+            for next in steps[(index + 1)...] {
+                guard !step.set.negated, !next.set.negated,
+                      !step.set.ranges.contains(where: { a in next.set.ranges.contains { b in a.overlaps(b) } }) else { return nil }
+                if next.min > 0 { break }
+            }
+        }
+        return steps
+    }
+
+    private static func matches(_ run: [Run], _ text: String) -> Bool {
+        var scalars = text.unicodeScalars.makeIterator()
+        var pending = scalars.next()
+        for step in run {
+            var count = 0
+            while step.max.map({ count < $0 }) ?? true, let scalar = pending, step.set.contains(scalar) {
+                count += 1
+                pending = scalars.next()
+            }
+            guard count >= step.min else { return false }
+        }
+        return pending == nil
     }
 
     /// Matches `nodes` at `position`, then hands the end position to `next` (which decides

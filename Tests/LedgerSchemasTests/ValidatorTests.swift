@@ -69,6 +69,29 @@ import Testing
         #expect(try valid(#"{"minLength":1}"#, #""e\u0301""#) && !(try valid(#"{"maxLength":1}"#, #""e\u0301""#)))
     }
 
+    /// Patterns that are anchored runs of classes are matched in one pass; it must agree with
+    /// trying every way, including where a class that repeats overlaps one after an optional
+    /// step (those must not take the one-pass path).
+    @Test(arguments: ["^[A-Z]{2}$", "^[a-z][a-z0-9_]*$", "^[0-9a-f]{64}$", "^[!#-\\[\\]-~]{1,128}$",
+                      "^[a-z]*[0-9]?[a-z]$", "^[a-z]*[0-9]$", "^[a-c]{1,3}[b-d]{2}$", "^a{2,}b?c*$", "^[^a]*a$",
+                      "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "^x{0}a*$"])
+    func oneSweepMatchesAgreeWithBacktracking(source: String) throws {
+        let pattern = try SchemaPattern(source)
+        var random = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdxyzAZ09-_é!~".unicodeScalars)
+        for _ in 0..<2_000 {
+            let length = Int.random(in: 0...8, using: &random)
+            var text = String.UnicodeScalarView()
+            for _ in 0..<length { text.append(alphabet.randomElement(using: &random)!) }
+            let string = String(text)
+            #expect(pattern.matches(string) == pattern.matchesByBacktracking(string), "\(source) on '\(string)'")
+        }
+        // Long texts for the long runs.
+        for text in [String(repeating: "a", count: 64), String(repeating: "0f", count: 32), String(repeating: "~", count: 129)] {
+            #expect(pattern.matches(text) == pattern.matchesByBacktracking(text), "\(source) on '\(text)'")
+        }
+    }
+
     @Test func patternsSearchUnlessAnchored() throws {
         #expect(try valid(#"{"pattern":"b"}"#, #""abc""#))
         #expect(try !valid(#"{"pattern":"^b"}"#, #""abc""#))
