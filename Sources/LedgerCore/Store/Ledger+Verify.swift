@@ -432,11 +432,13 @@ extension Ledger {
                     } else {
                         let print = indexFingerprint(current.key, database)
                         scan.digest.add(print, seq: seq)
-                        if exact, scan.seen[Int(seq - 1)] {
-                            scan.firstDuplicate = min(seq, scan.firstDuplicate ?? seq)
-                        } else if exact {
-                            scan.prints[Int(seq - 1)] = print
-                            scan.seen[Int(seq - 1)] = true
+                        if exact {
+                            if scan.seen[Int(seq - 1)] {
+                                scan.firstDuplicate = min(seq, scan.firstDuplicate ?? seq)
+                            } else {
+                                scan.prints[Int(seq - 1)] = print
+                                scan.seen[Int(seq - 1)] = true
+                            }
                         }
                     }
                 } else if scan.problem == nil {

@@ -224,10 +224,7 @@ public struct JSONParser {
                 let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
                 if highBitsSeen & highBits == 0 { return String(decoding: text, as: UTF8.self) }
-                guard let decoded = String(validating: text, as: UTF8.self) else {
-                    throw JSONParseError(offset: start, reason: "string is not valid UTF-8")
-                }
-                return decoded
+                return try decodeUTF8(text, at: start)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character \(describe(byte)) inside a string must be escaped") }
@@ -309,9 +306,6 @@ public struct JSONParser {
     }
 
     private func decodeUTF8(_ raw: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParseError) -> String {
-        var ascii = true
-        for byte in raw where byte >= 0x80 { ascii = false; break }
-        if ascii { return String(decoding: raw, as: UTF8.self) }
         guard let text = String(validating: raw, as: UTF8.self) else {
             throw JSONParseError(offset: offset, reason: "string is not valid UTF-8")
         }

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 /// A JSON value as the ledger holds it: I-JSON (RFC 7493), so every number is an IEEE double,
 /// every string valid Unicode, and no object has a key twice.
