@@ -30,6 +30,8 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // glibc's <malloc.h>, for one heap setting of big batches (LedgerCore's MemoryTuning).
+        .systemLibrary(name: "CMalloc"),
         // The LMDB layer: environments, transactions, typed errors, the writer rules.
         .target(
             name: "LMDB",
@@ -54,6 +56,7 @@ let package = Package(
                 "LMDB",
                 "LedgerValues",
                 "LedgerSchemas",
+                "CMalloc",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LedgerCore
 
 @main
 struct CivicLedger: ParsableCommand {
@@ -37,6 +38,7 @@ struct CivicLedger: ParsableCommand {
     static func main() {
         // A damaged ledger file can make LMDB fault: one line and exit 74, not a crash.
         CrashGuard.install()
+        MemoryTuning.forLargeBatches()
         main(nil)
     }
 }

@@ -14,9 +14,9 @@ struct StoredRow {
 }
 
 /// Raw LMDB: the ledger's record bytes put by seq with MDB_APPEND and, `withIndexes`, the
-/// same index puts the ledger makes, as it makes them (id index and stream index sorted and
-/// put after the records, stream heads); one transaction, one commit. The ceiling for the
-/// ledger's storage.
+/// same index puts the ledger makes, as it makes them (after the records: the id index sorted,
+/// then stream by stream in key order its stream-index entries and its head); one transaction,
+/// one commit. The ceiling for the ledger's storage.
 func rawLMDBAppend(_ rows: [StoredRow], directory: String, withIndexes: Bool) -> Double {
     var env: OpaquePointer?
     mdb_env_create(&env)
@@ -24,6 +24,14 @@ func rawLMDBAppend(_ rows: [StoredRow], directory: String, withIndexes: Bool) ->
     mdb_env_set_mapsize(env, 8 << 30)
     precondition(mdb_env_open(env, directory, UInt32(MDB_NOTLS), 0o600) == 0)
     defer { mdb_env_close(env) }
+    func put(_ txn: OpaquePointer?, _ database: MDB_dbi, _ key: UnsafeRawBufferPointer, _ value: UInt64, _ flags: UInt32 = 0) {
+        var bigEndian = value.bigEndian
+        withUnsafeMutableBytes(of: &bigEndian) { v in
+            var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+            var value = MDB_val(mv_size: 8, mv_data: v.baseAddress)
+            precondition(mdb_put(txn, database, &k, &value, flags) == 0)
+        }
+    }
     return measure {
         var txn: OpaquePointer?
         mdb_txn_begin(env, nil, 0, &txn)
@@ -32,10 +40,8 @@ func rawLMDBAppend(_ rows: [StoredRow], directory: String, withIndexes: Bool) ->
         mdb_dbi_open(txn, "ids", UInt32(MDB_CREATE), &ids)
         mdb_dbi_open(txn, "stream-events", UInt32(MDB_CREATE), &streamEvents)
         mdb_dbi_open(txn, "streams", UInt32(MDB_CREATE), &streams)
-        var heads: [[UInt8]: UInt64] = [:]
+        var streamSeqs: [[UInt8]: (first: UInt64, seqs: [UInt64])] = [:]
         var idEntries = IndexEntries(capacity: withIndexes ? rows.count : 0)
-        var streamEntries = IndexEntries(capacity: withIndexes ? rows.count : 0)
-        var streamKey: [UInt8] = []
         for row in rows {
             var seq = row.seq.bigEndian
             withUnsafeMutableBytes(of: &seq) { seqBytes in
@@ -47,34 +53,18 @@ func rawLMDBAppend(_ rows: [StoredRow], directory: String, withIndexes: Bool) ->
             }
             guard withIndexes else { continue }
             row.id.withUnsafeBytes { idEntries.add($0, value: row.seq) }
-            streamKey.removeAll(keepingCapacity: true)
-            streamKey.append(contentsOf: row.stream)
-            streamKey.append(0)
-            withUnsafeBytes(of: row.version.bigEndian) { streamKey.append(contentsOf: $0) }
-            streamKey.withUnsafeBytes { streamEntries.add($0, value: row.seq) }
-            heads[row.stream] = row.version
+            streamSeqs[row.stream, default: (row.version, [])].seqs.append(row.seq)
         }
         idEntries.sort()
-        streamEntries.sort()
-        for (entries, database, flags) in [(idEntries, ids, UInt32(MDB_NOOVERWRITE)), (streamEntries, streamEvents, 0)] {
-            entries.forEach { key, value in
-                var seq = value.bigEndian
-                withUnsafeMutableBytes(of: &seq) { seqBytes in
-                    var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
-                    var v = MDB_val(mv_size: 8, mv_data: seqBytes.baseAddress)
-                    precondition(mdb_put(txn, database, &k, &v, flags) == 0)
-                }
+        idEntries.forEach { key, seq in put(txn, ids, key, seq, UInt32(MDB_NOOVERWRITE)) }
+        for stream in streamSeqs.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            let (first, seqs) = streamSeqs[stream]!
+            var key = stream + [0] + [UInt8](repeating: 0, count: 8)  // stream ‖ 0x00 ‖ version
+            for (offset, seq) in seqs.enumerated() {
+                withUnsafeBytes(of: (first + UInt64(offset)).bigEndian) { key.replaceSubrange((stream.count + 1)..., with: $0) }
+                key.withUnsafeBytes { put(txn, streamEvents, $0, seq) }
             }
-        }
-        for (stream, version) in heads {
-            var bigEndian = version.bigEndian
-            stream.withUnsafeBytes { s in
-                withUnsafeMutableBytes(of: &bigEndian) { v in
-                    var k = MDB_val(mv_size: s.count, mv_data: UnsafeMutableRawPointer(mutating: s.baseAddress))
-                    var value = MDB_val(mv_size: 8, mv_data: v.baseAddress)
-                    precondition(mdb_put(txn, streams, &k, &value, 0) == 0)
-                }
-            }
+            stream.withUnsafeBytes { put(txn, streams, $0, first + UInt64(seqs.count) - 1) }
         }
         precondition(mdb_txn_commit(txn) == 0)
     }

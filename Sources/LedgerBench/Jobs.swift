@@ -29,18 +29,20 @@ import Glibc
 /// The child's side: generates the same events, times its job, prints `name=seconds` pairs.
 @MainActor func runChild(_ job: Job) throws {
     var generator = EventGenerator()
-    let input = [.plain, .unvalidated, .projected].contains(job) ? generator.ndjson(count: events, streams: max(1, events / 50)) : []
+    let input = [.plain, .prepare, .unvalidated, .projected].contains(job) ? generator.ndjson(count: events, streams: max(1, events / 50)) : []
     switch job {
     case .plain:
+        // As `civic-ledger append --batch` does it: the writer takes chunks as they are prepared.
         let ledger = try Ledger.open(childTarget, options: .init(create: true))
+        var outcomes: [AppendOutcome] = []
+        let seconds = try measure { outcomes = try ledger.append(EventBatch.preparing(input)) }
+        print("append=\(seconds) (\(outcomes.count) events)")
+    case .prepare, .unvalidated:
         var prepared: [PreparedEvent] = []
-        let prepare = try measure { prepared = try input.withUnsafeBufferPointer { try EventBatch.prepare($0) } }
-        let write = try measure { _ = try ledger.append(prepared: prepared) }
-        print("prepare=\(prepare) write=\(write) append=\(prepare + write)")
-    case .unvalidated:
-        var prepared: [PreparedEvent] = []
-        let seconds = try measure { prepared = try input.withUnsafeBufferPointer { try EventBatch.prepare($0, validation: .skipped) } }
-        print("unvalidated=\(seconds) (\(prepared.count) events)")
+        let seconds = try measure {
+            prepared = try input.withUnsafeBufferPointer { try EventBatch.prepare($0, validation: job == .prepare ? .catalog : .skipped) }
+        }
+        print("\(job.rawValue)=\(seconds) (\(prepared.count) events)")
     case .verify:
         let ledger = try Ledger.open(childTarget, options: .init(readOnly: true))
         let verify = try measure {
@@ -51,10 +53,9 @@ import Glibc
     case .projected:
         // Timed as the plain job is: preparing and writing, not freeing the batch afterwards.
         let ledger = try Ledger.open(childTarget, options: .init(create: true, projectors: [ZoneProjector()]))
-        var prepared: [PreparedEvent] = []
-        let prepare = try measure { prepared = try input.withUnsafeBufferPointer { try EventBatch.prepare($0) } }
-        let write = try measure { _ = try ledger.append(prepared: prepared) }
-        print("projected=\(prepare + write)")
+        var outcomes: [AppendOutcome] = []
+        let seconds = try measure { outcomes = try ledger.append(EventBatch.preparing(input)) }
+        print("projected=\(seconds) (\(outcomes.count) events)")
     case .rebuild:
         let ledger = try Ledger.open(childTarget, options: .init(projectors: [ZoneProjector()]))
         print("rebuild=\(try measure { _ = try ProjectionRebuilder(ledger).rebuild(ProjectionName.allCases) })")

@@ -70,6 +70,19 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/elsewhere"))
     }
 
+    /// A batch is prepared while the ledger opens: a bad line is still what is reported, for
+    /// a ledger that is missing (65, not 66) and for one to be created (which is then not).
+    /// The batch is big enough to be prepared in chunks, its bad line in the last one.
+    @Test(arguments: [false, true])
+    func aBadBatchIsInvalidInputEvenWhereThereIsNoLedger(create: Bool) throws {
+        let good = #"{"type":"road.delivered","stream":"road/x","data":{"name":{"zh":"路"}}}"#
+        let batch = Array(repeating: good, count: 5_000).joined(separator: "\n") + "\n" + #"{"type":"road.delivered","stream":"road/x"}"#
+        let result = try CLI.run(["append", "--ledger", dir.path + "/elsewhere", "--batch", "-"] + (create ? ["--create"] : []), stdin: batch)
+        #expect(result.status == 65)
+        #expect(result.stderr == "civic-ledger: line 5001: missing required field 'data'\n")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/elsewhere"))
+    }
+
     @Test func helpDocumentsTheExitCodes() throws {
         let help = try CLI.run(["--help"]).stdout
         for code in ["64", "65", "66", "74", "75"] { #expect(help.contains("  \(code)  ")) }

@@ -108,6 +108,51 @@ import TestSupport
         #expect(try ledger.verify().isIntact)
     }
 
+    /// A big batch is prepared in chunks while the writer takes them; whatever the writer
+    /// meets first, the outcome is the one of checking the whole batch before writing.
+    @Test func aBatchPreparedInChunksIsWrittenAsIfCheckedWhole() throws {
+        func road(_ i: Int, id: String? = nil, expectedVersion: Int? = nil, effective: String = "2021-10-15", length: Int? = nil) -> String {
+            let idField = id.map { #""id":"\#($0)","# } ?? #""id":"r-\#(i)","#
+            let expected = expectedVersion.map { #""expectedVersion":\#($0),"# } ?? ""
+            return #"{\#(idField)\#(expected)"type":"road.delivered","stream":"road/r\#(i % 7)","effective":"\#(effective)","data":{"name":{"zh":"路"},"lengthM":\#(length ?? i)}}"#
+        }
+        let count = 5_000  // several chunks
+        func lines(_ change: (Int) -> String?) -> [UInt8] {
+            Array((1...count).map { change($0) ?? road($0) }.joined(separator: "\n").utf8)
+        }
+        let ledger = try ledger()
+        // A conflict on line 3 and a bad date on line 4,990: the bad line is reported.
+        #expect {
+            try ledger.append(EventBatch.preparing(lines { $0 == 3 ? road(3, expectedVersion: 5) : $0 == 4_990 ? road(4_990, effective: "2021-02-30") : nil }))
+        } throws: { ($0 as? LedgerError)?.kind == .invalidInput && ($0 as? LedgerError)?.line == 4_990 }
+        #expect(try ledger.statistics().events == 0)
+
+        // Line 4,500 repeats line 2 (whose expected version it does not meet any more): a retry,
+        // not a conflict. Line 4,800 corrects line 10 of the same batch by id.
+        let outcomes = try ledger.append(EventBatch.preparing(lines { i in
+            switch i {
+            case 2, 4_500: return road(2, expectedVersion: 0)
+            case 4_800: return #"{"id":"fix","type":"event.corrected","stream":"road/r3","data":{"target":{"id":"r-10"},"data":{"name":{"zh":"路"},"lengthM":11},"reason":"typo"}}"#
+            default: return nil
+            }
+        }))
+        #expect(outcomes.count == count)
+        #expect(outcomes[4_499].status == .existing && outcomes[4_499].seq == 2 && outcomes[4_499].line == 4_500)
+        #expect(outcomes.filter { $0.status == .appended }.map(\.seq) == Array(1...UInt64(count - 1)))
+        #expect(try ledger.event(id: "fix")?.seq == 4_799)
+        #expect(try ledger.event(id: "r-\(count)")?.seq == UInt64(count - 1))
+        // Its own lines and the correction (line 4,800 would have been road/r5's).
+        #expect(try ledger.version(ofStream: "road/r3") == UInt64((1...count).filter { $0 % 7 == 3 }.count + 1))
+        #expect(try ledger.verify().isIntact)
+
+        // The same id on two lines with other content is a conflict on the later line.
+        let before = try ledger.statistics().events
+        #expect {
+            try ledger.append(EventBatch.preparing(Array((1...count).map { $0 == 4_321 ? road(7, id: "again", length: 2) : road($0, id: $0 == 5 ? "again" : "n-\($0)") }.joined(separator: "\n").utf8)))
+        } throws: { ($0 as? LedgerError)?.kind == .conflict && ($0 as? LedgerError)?.line == 4_321 }
+        #expect(try ledger.statistics().events == before)
+    }
+
     @Test func expectedVersionMismatchIsAConflict() throws {
         let ledger = try ledger()
         _ = try ledger.append([try draft(nil, expectedVersion: 0), try draft(nil, expectedVersion: 1)])

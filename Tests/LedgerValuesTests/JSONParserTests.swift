@@ -57,6 +57,27 @@ import Testing
         }
     }
 
+    /// Objects of up to 16 members are sorted in place, bigger ones by position: either way
+    /// the members come out in canonical order with their values, and a repeated key is
+    /// refused wherever it is.
+    @Test(arguments: [1, 2, 3, 15, 16, 17, 40])
+    func membersComeOutSortedWhateverTheirNumber(count: Int) throws {
+        var generator = SystemRandomNumberGenerator()
+        let keys = (0..<count).map { "k\($0 * 7919 % 1000)" + ($0 % 3 == 0 ? "é" : "") }
+        for _ in 0..<20 {
+            let order = keys.indices.shuffled(using: &generator)
+            let text = "{" + order.map { "\"\(keys[$0])\":\($0)" }.joined(separator: ",") + "}"
+            let object = try #require(try JSONParser.parse(text).objectValue)
+            #expect(object.keys == keys.sorted { JSONObject.canonicalOrder($0, $1) })
+            for (index, key) in keys.enumerated() { #expect(object[key] == .number(Double(index))) }
+            let repeated = keys[order[count / 2]]
+            let twice = "{" + (order.map { "\"\(keys[$0])\":\($0)" } + ["\"\(repeated)\":0"]).shuffled(using: &generator).joined(separator: ",") + "}"
+            #expect { try JSONParser.parse(twice) } throws: { error in
+                (error as? JSONParseError)?.reason == "duplicate key \"\(repeated)\""
+            }
+        }
+    }
+
     @Test func keysThatSwiftCallsEqualAreStillTwoKeys() throws {
         // "K" and the Kelvin sign U+212A are canonically equivalent, so Swift's == calls them
         // equal; JSON compares code points, so they are two members, each found by its own key.

@@ -71,16 +71,30 @@ struct AppendCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try ledgerOptions.refuseIfReadOnly()
-            let prepared = try batch.map(readBatch) ?? [try singleEvent()]
-            let ledger = try ledgerOptions.open(create: create)
-            let outcomes = try ledger.append(prepared: prepared)
+            // A batch is prepared in the background while the ledger opens and the writer
+            // takes it chunk by chunk; a bad line still comes before a ledger that is missing.
+            let prepared = try batch.map { path throws(LedgerError) in try EventBatch.preparing(InputFile.read(path)) }
+                ?? PreparedBatch([try singleEvent()])
+            let ledger: Ledger
+            do throws(LedgerError) {
+                ledger = try openLedger(for: prepared)
+            } catch {
+                throw prepared.firstInputError() ?? error
+            }
+            let outcomes = try ledger.append(prepared)
             report(outcomes, ledger: ledger)
         }
     }
 
-    private func readBatch(_ path: String) throws(LedgerError) -> [PreparedEvent] {
-        let bytes = try InputFile.read(path)
-        return try bytes.withUnsafeBufferPointer { buffer throws(LedgerError) in try EventBatch.prepare(buffer) }
+    /// Opens the ledger; one that has to be created first waits until the batch is known to
+    /// be good, so a bad batch creates nothing.
+    private func openLedger(for batch: PreparedBatch) throws(LedgerError) -> Ledger {
+        do throws(LedgerError) {
+            return try ledgerOptions.open()
+        } catch where error.kind == .notFound && create {
+            if let inputError = batch.firstInputError() { throw inputError }
+            return try ledgerOptions.open(create: true)
+        }
     }
 
     private func singleEvent() throws(LedgerError) -> PreparedEvent {

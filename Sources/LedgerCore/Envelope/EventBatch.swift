@@ -1,4 +1,8 @@
-import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import LedgerValues
 
 /// Batch input: NDJSON, one event per line. Blank lines are skipped; line numbers count every
@@ -13,39 +17,28 @@ public enum EventBatch {
     @_spi(Benchmark)
     public static func prepare(_ bytes: UnsafeBufferPointer<UInt8>, today: EffectiveTime = .today(),
                                validation: DataValidation) throws(LedgerError) -> [PreparedEvent] {
+        try preparing(Array(bytes), today: today, validation: validation).allEvents()
+    }
+
+    /// Starts preparing every line on all cores and returns at once: `Ledger.append` writes
+    /// the first chunks while later ones are still being prepared.
+    public static func preparing(_ bytes: [UInt8], today: EffectiveTime = .today()) throws(LedgerError) -> PreparedBatch {
+        try preparing(bytes, today: today, validation: .catalog)
+    }
+
+    @_spi(Benchmark)
+    public static func preparing(_ bytes: [UInt8], today: EffectiveTime = .today(), validation: DataValidation) throws(LedgerError) -> PreparedBatch {
         guard bytes.count <= Limits.maxBatchBytes else {
             throw LedgerError(.invalidInput, "the batch is \(bytes.count) bytes, over the limit of \(Limits.maxBatchBytes); split it")
         }
-        let lines = splitLines(bytes)
-        let chunkCount = lines.count >= 4096 ? 8 : 1
-        let chunkSize = (lines.count + chunkCount - 1) / max(chunkCount, 1)
-        var results = [Result<[PreparedEvent], LedgerError>](repeating: .success([]), count: chunkCount)
-        results.withUnsafeMutableBufferPointer { slots in
-            let slots = UnsafeSendable(slots), input = UnsafeSendable(bytes)
-            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-                let range = min(chunk * chunkSize, lines.count)..<min((chunk + 1) * chunkSize, lines.count)
-                slots.value[chunk] = Result { () throws(LedgerError) in
-                    var prepared: [PreparedEvent] = []
-                    prepared.reserveCapacity(range.count)
-                    for (number, line) in lines[range] {
-                        let text = UnsafeBufferPointer(rebasing: input.value[line])
-                        do throws(LedgerError) {
-                            prepared.append(try PreparedEvent(try EventDraft(json: text), line: number, today: today, validation: validation))
-                        } catch {
-                            throw error.at(line: number)
-                        }
-                    }
-                    return prepared
-                }
-            }
-        }
-        var all: [PreparedEvent] = []
-        all.reserveCapacity(lines.count)
-        for result in results { all.append(contentsOf: try result.get()) }
-        return all
+        return PreparedBatch(preparing: bytes, lines: splitLines(bytes), today: today, validation: validation)
     }
 
     /// The non-blank lines with their 1-based numbers, without the line ending (`\n` or `\r\n`).
+    static func splitLines(_ bytes: [UInt8]) -> [(number: Int, range: Range<Int>)] {
+        bytes.withUnsafeBufferPointer { splitLines($0) }
+    }
+
     static func splitLines(_ bytes: UnsafeBufferPointer<UInt8>) -> [(number: Int, range: Range<Int>)] {
         var lines: [(Int, Range<Int>)] = []
         var start = 0, number = 1
@@ -54,22 +47,15 @@ public enum EventBatch {
             if stop > start, bytes[stop - 1] == UInt8(ascii: "\r") { stop -= 1 }
             if bytes[start..<stop].contains(where: { $0 != 0x20 && $0 != 0x09 }) { lines.append((number, start..<stop)) }
         }
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "\n") {
-                add(i)
-                start = i + 1
-                number += 1
-            }
-            i += 1
+        guard let base = bytes.baseAddress else { return [] }
+        // memchr finds the line ends many bytes at a time.
+        while start < bytes.count, let newline = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start) {
+            let end = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
+            add(end)
+            start = end + 1
+            number += 1
         }
         if start < bytes.count { add(bytes.count) }
         return lines
     }
-}
-
-/// Lets a buffer be handed to `concurrentPerform`, whose iterations write disjoint slots.
-package struct UnsafeSendable<T>: @unchecked Sendable {
-    package let value: T
-    package init(_ value: T) { self.value = value }
 }

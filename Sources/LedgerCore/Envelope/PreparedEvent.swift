@@ -6,8 +6,9 @@ import LedgerSchemas
 /// bytes of every field that does not depend on the ledger's state already written. Preparing
 /// runs before the transaction (in parallel for big batches) and keeps no parsed JSON; inside
 /// the transaction only `prev`, `recorded`, `seq` and `version` are filled in and the record
-/// hashed.
-public struct PreparedEvent: Sendable {
+/// hashed. A class, so that the write loop and the batch's arrays pass one reference around
+/// instead of copying a dozen fields.
+public final class PreparedEvent: Sendable {
     public let id: String
     /// Whether the client gave the id (only those can already exist).
     public let clientId: Bool
@@ -29,14 +30,15 @@ public struct PreparedEvent: Sendable {
     let replacementData: JSONObject?
     /// The batch line it came from, for error messages.
     public let line: Int?
-    /// `{"actor":…,"data":…,` — the keys before `effective` in canonical order.
-    let content: [UInt8]
-    /// `"effective":…,"id":…,`
-    let effectiveAndId: [UInt8]
-    /// `"source":…,"stream":…,"type":…,` — the keys between `seq` and `version`.
-    let tail: [UInt8]
+    /// The canonical bytes of the members the client gives, in one buffer of three parts:
+    /// `{"actor":…,"data":…,` (the members before `effective` in canonical order), then
+    /// `"effective":…,"id":…,`, then `"source":…,"stream":…,"type":…,` (those between `seq`
+    /// and `version`).
+    let parts: [UInt8]
+    /// Where the `effective` part starts, and where the tail does.
+    let effectiveStart: Int, tailStart: Int
 
-    public init(_ draft: EventDraft, line: Int? = nil, today: EffectiveTime) throws(LedgerError) {
+    public convenience init(_ draft: EventDraft, line: Int? = nil, today: EffectiveTime) throws(LedgerError) {
         try self.init(draft, line: line, today: today, validation: .catalog)
     }
 
@@ -60,14 +62,16 @@ public struct PreparedEvent: Sendable {
         self.expectedVersion = draft.expectedVersion
         self.effective = draft.effective ?? today
         self.effectiveGiven = draft.effective != nil
-        (content, tail) = PreparedEvent.contentParts(actor: draft.actor, data: draft.data, source: draft.source,
-                                                      stream: draft.stream, type: draft.type)
-        var effectiveAndId: [UInt8] = []
-        effectiveAndId.reserveCapacity(64)
-        PreparedEvent.member("effective", .string(effective.text), into: &effectiveAndId)
-        PreparedEvent.member("id", .string(id), into: &effectiveAndId)
-        self.effectiveAndId = effectiveAndId
-        guard content.count + effectiveAndId.count + tail.count + 200 <= Limits.maxEventBytes else {
+        var parts: [UInt8] = []
+        parts.reserveCapacity(512)
+        PreparedEvent.writeContent(actor: draft.actor, data: draft.data, into: &parts)
+        effectiveStart = parts.count
+        PreparedEvent.member("effective", .string(effective.text), into: &parts)
+        PreparedEvent.member("id", .string(id), into: &parts)
+        tailStart = parts.count
+        PreparedEvent.writeTail(source: draft.source, stream: draft.stream, type: draft.type, into: &parts)
+        self.parts = parts
+        guard parts.count + 200 <= Limits.maxEventBytes else {
             throw LedgerError(.invalidInput, "event is over the limit of \(Limits.maxEventBytes) bytes", line: line)
         }
     }
@@ -98,20 +102,19 @@ public struct PreparedEvent: Sendable {
         return (reference, draft.data["data"]?.objectValue)
     }
 
-    /// The canonical bytes of what a client says in an event, in the two pieces the record
-    /// holds them: the members before `effective`, and those between `seq` and `version`.
-    static func contentParts(actor: String?, data: JSONObject, source: String?, stream: String, type: String) -> ([UInt8], [UInt8]) {
-        var content: [UInt8] = []
-        content.reserveCapacity(256)
-        content.append(UInt8(ascii: "{"))
-        if let actor { member("actor", .string(actor), into: &content) }
-        member("data", .object(data), into: &content)
-        var tail: [UInt8] = []
-        tail.reserveCapacity(96)
-        if let source { member("source", .string(source), into: &tail) }
-        member("stream", .string(stream), into: &tail)
-        member("type", .string(type), into: &tail)
-        return (content, tail)
+    /// The canonical bytes of what a client says in an event come in the two pieces the
+    /// record holds them in: the members before `effective` (the record's opening brace
+    /// included), and those between `seq` and `version`.
+    static func writeContent(actor: String?, data: JSONObject, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        if let actor { member("actor", .string(actor), into: &out) }
+        member("data", .object(data), into: &out)
+    }
+
+    static func writeTail(source: String?, stream: String, type: String, into out: inout [UInt8]) {
+        if let source { member("source", .string(source), into: &out) }
+        member("stream", .string(stream), into: &out)
+        member("type", .string(type), into: &out)
     }
 
     private static func member(_ key: StaticString, _ value: JSONValue, into out: inout [UInt8]) {
@@ -126,10 +129,11 @@ public struct PreparedEvent: Sendable {
     /// sent without `effective` matches any effective time (it defaulted to the day it was
     /// sent).
     func sameContent(as stored: Event) -> Bool {
-        let (storedContent, storedTail) = PreparedEvent.contentParts(actor: stored.actor, data: stored.data, source: stored.source,
-                                                                     stream: stored.stream, type: stored.type)
-        return content == storedContent && tail == storedTail && schemaVersion == stored.schemaVersion
-            && (!effectiveGiven || effective.text == stored.effective)
+        var storedContent: [UInt8] = [], storedTail: [UInt8] = []
+        PreparedEvent.writeContent(actor: stored.actor, data: stored.data, into: &storedContent)
+        PreparedEvent.writeTail(source: stored.source, stream: stored.stream, type: stored.type, into: &storedTail)
+        return parts[..<effectiveStart].elementsEqual(storedContent) && parts[tailStart...].elementsEqual(storedTail)
+            && schemaVersion == stored.schemaVersion && (!effectiveGiven || effective.text == stored.effective)
     }
 
     /// The stored event this becomes once the ledger assigns its place.
@@ -141,8 +145,7 @@ public struct PreparedEvent: Sendable {
     /// Writes the record's canonical bytes (the hash input) into `out`, replacing its contents.
     func assemble(prev: ChainHash, recorded: [UInt8], seq: UInt64, version: UInt64, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
-        out.append(contentsOf: content)
-        out.append(contentsOf: effectiveAndId)
+        parts.withUnsafeBufferPointer { out.append(contentsOf: $0[..<tailStart]) }
         out.append(contentsOf: "\"prev\":\"".utf8)
         prev.writeHex(into: &out)
         out.append(contentsOf: "\",\"recorded\":\"".utf8)
@@ -152,7 +155,7 @@ public struct PreparedEvent: Sendable {
         out.append(contentsOf: ",\"seq\":".utf8)
         CanonicalJSON.writeInteger(seq, into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: tail)
+        parts.withUnsafeBufferPointer { out.append(contentsOf: $0[tailStart...]) }
         out.append(contentsOf: "\"version\":".utf8)
         CanonicalJSON.writeInteger(version, into: &out)
         out.append(UInt8(ascii: "}"))

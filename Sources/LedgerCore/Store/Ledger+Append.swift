@@ -35,105 +35,145 @@ extension Ledger {
     /// names the event's line). Events whose client id already holds the same content are
     /// reported as `.existing` and not written again.
     public func append(prepared events: [PreparedEvent]) throws(LedgerError) -> [AppendOutcome] {
+        try append(PreparedBatch(events))
+    }
+
+    /// Appends a batch in one write transaction, taking each chunk as soon as it is prepared.
+    /// All are written, or none. A bad line is reported before a conflict, whichever comes
+    /// first, as if the whole batch had been checked before writing.
+    public func append(_ batch: PreparedBatch) throws(LedgerError) -> [AppendOutcome] {
         guard !options.readOnly else { throw LedgerError(.readOnly, "the ledger is open read-only; appending needs write access") }
-        guard !events.isEmpty else { return [] }
+        guard batch.count > 0 else { return [] }
         // Grow the map up front for a big batch, so it does not fill halfway and start over.
-        let estimate = events.reduce(0) { $0 + $1.content.count + $1.tail.count + 200 } * 3 + 64 << 10
-        try storage("cannot grow the ledger's map") { try environment.reserve(bytes: estimate) }
+        try storage("cannot grow the ledger's map") { try environment.reserve(bytes: batch.estimatedBytes * 3 + 64 << 10) }
         return try storage("cannot append") {
-            try environment.write { txn in try appendInTransaction(txn, events) }
+            do {
+                return try environment.write { txn in try appendInTransaction(txn, batch, wholeBatch: nil) }
+            } catch {
+                // A bad line anywhere in the batch comes before what the first pass met:
+                // `allEvents` throws it.
+                let whole = BatchIds(try batch.allEvents())
+                // The first pass cannot see that an id comes again later in the batch, so
+                // with such an id its outcome or error may be wrong; it cannot look up an
+                // event of the batch by id either. Then the batch is written again, knowing
+                // its ids. Both are rare.
+                guard error is NeedsWholeBatch || !whole.repeated.isEmpty else { throw error }
+                return try environment.write { txn in try appendInTransaction(txn, batch, wholeBatch: whole) }
+            }
         }
     }
 
-    private func appendInTransaction(_ txn: Transaction, _ events: [PreparedEvent]) throws -> [AppendOutcome] {
+    /// Thrown by a first pass over a batch that turns out to need what only the whole batch
+    /// tells (an id on more than one line, an id to look up among the batch's own events):
+    /// the transaction is thrown away and the batch written again knowing it.
+    private struct NeedsWholeBatch: Error {}
+
+    /// The ids of a whole batch, sorted, for the second pass: which ones repeat, and which
+    /// line an id is on.
+    private struct BatchIds {
+        var entries: IndexEntries
+        var repeated = Set<String>()
+
+        init(_ events: [PreparedEvent]) {
+            entries = IndexEntries(capacity: events.count)
+            for (index, event) in events.enumerated() {
+                var id = event.id
+                id.withUTF8 { entries.add(UnsafeRawBufferPointer($0), value: UInt64(index)) }
+            }
+            entries.sort()
+            entries.forEachRepeatedKey { repeated.insert(String(decoding: $0, as: UTF8.self)) }
+        }
+    }
+
+    /// Writes the batch's events in order. A first pass (`wholeBatch` nil) takes chunks as they
+    /// come and throws `NeedsWholeBatch` if an id turns out to be on two lines or a correction
+    /// refers to an event of the batch itself; the second pass knows the batch's ids upfront.
+    private func appendInTransaction(_ txn: Transaction, _ batch: PreparedBatch, wholeBatch: BatchIds?) throws -> [AppendOutcome] {
         let db = databases
         var head = try readHead(txn)
         // Recorded times never go back along seq, whatever the clock does.
         let recorded = max(RecordedTime.now(), head.recorded)
         let recordedText = Array(recorded.description.utf8)
 
-        // The batch's ids, sorted: an id on more than one line (a retried line, or a conflict)
-        // shows up here, and the id index gets its entries in key order at the end.
-        var ids = IndexEntries(capacity: events.count)
-        for (index, event) in events.enumerated() {
-            var id = event.id
-            id.withUTF8 { ids.add(UnsafeRawBufferPointer($0), value: UInt64(index)) }
-        }
-        ids.sort()
-        var repeated = Set<String>()
-        ids.forEachRepeatedKey { repeated.insert(String(decoding: $0, as: UTF8.self)) }
+        // The batch's ids go into the id index in key order at the end. The first pass gathers
+        // them as it goes; the second has them sorted already.
+        var ids = wholeBatch?.entries ?? IndexEntries(capacity: batch.count)
+        let repeated = wholeBatch?.repeated ?? []
         var claimed: [String: UInt64] = [:]  // a repeated id → the seq its first line got
-        var seqs = [UInt64](repeating: 0, count: events.count)  // by line of the batch; 0 for one not written
-        var streamEntries = IndexEntries(capacity: events.count)
+        var seqs = [UInt64](repeating: 0, count: batch.count)  // by line of the batch; 0 for one not written
+        var streams = BatchStreams()
 
         var outcomes: [AppendOutcome] = []
-        outcomes.reserveCapacity(events.count)
+        outcomes.reserveCapacity(batch.count)
         var appended: [Event] = []
-        if !projectors.isEmpty { appended.reserveCapacity(events.count) }
+        if !projectors.isEmpty { appended.reserveCapacity(batch.count) }
         let recordedString = recorded.description
-        var versions: [String: UInt64] = [:]  // stream → its version after this batch's events
         var record: [UInt8] = []
         record.reserveCapacity(1024)
-        var streamKey: [UInt8] = []
+        var index = -1
 
-        for (index, event) in events.enumerated() {
-            let seq = head.seq + 1
-            var id = event.id
-            // An id taken earlier (or by an earlier line of this batch) makes the event a retry
-            // or a conflict.
-            let taken = try (repeated.isEmpty ? nil : claimed[event.id])
-                ?? id.withUTF8 { try txn.get(db.ids, key: UnsafeRawBufferPointer($0)) }.flatMap(UInt64.init(bigEndianBytes:))
-            if let taken {
-                guard event.clientId else {
-                    throw LedgerError(.conflict, "generated id '\(event.id)' collided with an existing one; retry", line: event.line)
+        for chunk in 0..<batch.chunkCount {
+            for event in try batch.events(inChunk: chunk) {
+                index += 1
+                let seq = head.seq + 1
+                var id = event.id
+                if wholeBatch == nil { id.withUTF8 { ids.add(UnsafeRawBufferPointer($0), value: UInt64(index)) } }
+                // An id taken earlier (or by an earlier line of this batch) makes the event a
+                // retry or a conflict.
+                let taken = try (repeated.isEmpty ? nil : claimed[event.id])
+                    ?? id.withUTF8 { try txn.get(db.ids, key: UnsafeRawBufferPointer($0)) }.flatMap(UInt64.init(bigEndianBytes:))
+                if let taken {
+                    guard event.clientId else {
+                        throw LedgerError(.conflict, "generated id '\(event.id)' collided with an existing one; retry", line: event.line)
+                    }
+                    guard let raw = try txn.get(db.events, key: taken) else {
+                        throw LedgerError(.storage, "the id index names seq \(taken) for id '\(event.id)', which does not exist (run verify)")
+                    }
+                    let stored = try EventRecord.decode(raw)
+                    guard event.sameContent(as: stored) else {
+                        throw LedgerError(.conflict, "id '\(event.id)' is already used by seq \(taken) with different content", line: event.line)
+                    }
+                    outcomes.append(AppendOutcome(status: .existing, seq: stored.seq, id: stored.id, stream: stored.stream,
+                                                  version: stored.version, hash: stored.hash, line: event.line))
+                    continue
                 }
-                guard let raw = try txn.get(db.events, key: taken) else {
-                    throw LedgerError(.storage, "the id index names seq \(taken) for id '\(event.id)', which does not exist (run verify)")
-                }
-                let stored = try EventRecord.decode(raw)
-                guard event.sameContent(as: stored) else {
-                    throw LedgerError(.conflict, "id '\(event.id)' is already used by seq \(taken) with different content", line: event.line)
-                }
-                outcomes.append(AppendOutcome(status: .existing, seq: stored.seq, id: stored.id, stream: stored.stream,
-                                              version: stored.version, hash: stored.hash, line: event.line))
-                continue
-            }
-            if !repeated.isEmpty, repeated.contains(event.id) { claimed[event.id] = seq }
+                if !repeated.isEmpty, repeated.contains(event.id) { claimed[event.id] = seq }
 
-            if let reference = event.reference {
-                try checkCorrection(txn, event, reference, seq: seq) { id in
-                    // An event earlier in this batch is not in the id index yet.
-                    Array(id.utf8).withUnsafeBytes { ids.firstValue(of: $0) }.map { seqs[Int($0)] }.flatMap { $0 == 0 ? nil : $0 }
+                if let reference = event.reference {
+                    try checkCorrection(txn, event, reference, seq: seq) { id in
+                        // An event earlier in this batch is not in the id index yet.
+                        guard wholeBatch != nil else { throw NeedsWholeBatch() }
+                        return Array(id.utf8).withUnsafeBytes { ids.firstValue(of: $0) }.map { seqs[Int($0)] }.flatMap { $0 == 0 ? nil : $0 }
+                    }
                 }
-            }
-            let stream = event.stream
-            // One lookup for a stream the batch has seen (its slot is updated in place below).
-            let slot = versions.index(forKey: stream)
-            let current = try slot.map { versions.values[$0] } ?? Array(stream.utf8).withUnsafeBytes { key in
-                try txn.get(db.streams, key: key).flatMap(UInt64.init(bigEndianBytes:)) ?? 0
-            }
-            if let expected = event.expectedVersion, expected != current {
-                throw LedgerError(.conflict, "stream '\(stream)' is at version \(current), but version \(expected) was expected", line: event.line)
-            }
-            let version = current + 1
+                let stream = event.stream
+                let current = try streams.version(of: stream) { try storedVersion(txn, stream) }
+                if let expected = event.expectedVersion, expected != current {
+                    throw LedgerError(.conflict, "stream '\(stream)' is at version \(current), but version \(expected) was expected", line: event.line)
+                }
+                let version = current + 1
 
-            event.assemble(prev: head.hash, recorded: recordedText, seq: seq, version: version, into: &record)
-            let hash = record.withUnsafeBytes { ChainHash.of($0) }
-            try putRecord(txn, seq: seq, hash: hash, body: record)
-            Ledger.streamEventKey(stream, version, into: &streamKey)
-            streamKey.withUnsafeBytes { streamEntries.add($0, value: seq) }
-            seqs[index] = seq
-            if let slot { versions.values[slot] = version } else { versions[stream] = version }
-            if !projectors.isEmpty {
-                appended.append(event.event(seq: seq, version: version, recorded: recordedString, prev: head.hash, hash: hash))
+                event.assemble(prev: head.hash, recorded: recordedText, seq: seq, version: version, into: &record)
+                let hash = record.withUnsafeBytes { ChainHash.of($0) }
+                try putRecord(txn, seq: seq, hash: hash, body: record)
+                streams.add(stream, version: version, seq: seq)
+                seqs[index] = seq
+                if !projectors.isEmpty {
+                    appended.append(event.event(seq: seq, version: version, recorded: recordedString, prev: head.hash, hash: hash))
+                }
+                head = Head(seq: seq, hash: hash, recorded: recorded)
+                outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
+                                              version: version, hash: hash, line: event.line))
             }
-            head = Head(seq: seq, hash: hash, recorded: recorded)
-            outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
-                                          version: version, hash: hash, line: event.line))
+        }
+        if wholeBatch == nil {
+            ids.sort()
+            var repeats = false
+            ids.forEachRepeatedKey { _ in repeats = true }
+            if repeats { throw NeedsWholeBatch() }
         }
         try ids.put(into: db.ids, txn, options: .noOverwrite) { seqs[Int($0)] == 0 ? nil : seqs[Int($0)] }
-        try putStreamEntries(txn, &streamEntries)
-        try putStreamVersions(txn, versions)
+        try streams.put(txn, streams: db.streams, streamEvents: db.streamEvents)
         // Projections change in the same transaction as the log, so they are never behind it.
         for projector in projectors where !appended.isEmpty { try projector.apply(appended, in: txn, ledger: self) }
         return outcomes
@@ -149,19 +189,11 @@ extension Ledger {
         }
     }
 
-    /// Puts a batch's stream-index entries (stream ‖ 0x00 ‖ version → seq), in key order.
-    func putStreamEntries(_ txn: Transaction, _ entries: inout IndexEntries) throws {
-        entries.sort()
-        try entries.put(into: databases.streamEvents, txn)
-    }
-
-    /// Records each stream's version after a batch.
-    func putStreamVersions(_ txn: Transaction, _ versions: [String: UInt64]) throws {
-        for (stream, version) in versions {
-            var stream = stream
-            try stream.withUTF8 { key in
-                try version.withBigEndianBytes { try txn.put(databases.streams, key: UnsafeRawBufferPointer(key), value: $0) }
-            }
+    /// A stream's version as stored (0 for a stream the ledger does not hold).
+    func storedVersion(_ txn: Transaction, _ stream: String) throws -> UInt64 {
+        var stream = stream
+        return try stream.withUTF8 { key in
+            try txn.get(databases.streams, key: UnsafeRawBufferPointer(key)).flatMap(UInt64.init(bigEndianBytes:)) ?? 0
         }
     }
 
@@ -171,7 +203,7 @@ extension Ledger {
     /// they are checked here, in the transaction.
     /// `inBatch` finds an id among the events this transaction has written so far.
     private func checkCorrection(_ txn: Transaction, _ event: PreparedEvent, _ reference: EventReference, seq: UInt64,
-                                 inBatch: (String) -> UInt64?) throws {
+                                 inBatch: (String) throws -> UInt64?) throws {
         let targetSeq: UInt64?
         switch reference {
         case .seq(let number): targetSeq = number

@@ -30,7 +30,7 @@ extension Ledger {
                 }
             }
             try storage("cannot import") {
-                try environment.reserve(bytes: events.reduce(0) { $0 + $1.event.content.count + $1.event.tail.count + 200 } * 3)
+                try environment.reserve(bytes: events.reduce(0) { $0 + $1.event.parts.count + 200 } * 3)
                 try environment.write { txn in try importInTransaction(txn, events, first: start == 0) }
             }
             start += chunk.count
@@ -67,9 +67,8 @@ extension Ledger {
         if first && head.seq != 0 {
             throw LedgerError(.invalidInput, "the ledger to import into already holds \(head.seq) events; import into a new one")
         }
-        var versions: [String: UInt64] = [:]
-        var record: [UInt8] = [], streamKey: [UInt8] = []
-        var streamEntries = IndexEntries(capacity: events.count)
+        var streams = BatchStreams()
+        var record: [UInt8] = []
         for (event, fields) in events {
             let seq = fields.seq
             func broken(_ problem: String) -> LedgerError {
@@ -78,9 +77,7 @@ extension Ledger {
             guard seq == head.seq + 1 else { throw broken("expected seq \(head.seq + 1) here: events are missing or out of order") }
             guard fields.prev == head.hash else { throw broken("its prev is not the hash of seq \(head.seq): the chain is broken") }
             guard fields.recorded >= head.recorded else { throw broken("recorded before seq \(head.seq)") }
-            let current = try versions[event.stream] ?? Array(event.stream.utf8).withUnsafeBytes { key in
-                try txn.get(db.streams, key: key).flatMap(UInt64.init(bigEndianBytes:)) ?? 0
-            }
+            let current = try streams.version(of: event.stream) { try storedVersion(txn, event.stream) }
             guard fields.version == current + 1 else { throw broken("version \(fields.version) of stream '\(event.stream)' should be \(current + 1)") }
             event.assemble(prev: head.hash, recorded: Array(fields.recorded.description.utf8), seq: seq, version: fields.version, into: &record)
             let hash = record.withUnsafeBytes { ChainHash.of($0) }
@@ -91,12 +88,9 @@ extension Ledger {
             }
             guard taken == nil else { throw broken("id '\(event.id)' is used twice") }
             try putRecord(txn, seq: seq, hash: hash, body: record)
-            Ledger.streamEventKey(event.stream, fields.version, into: &streamKey)
-            streamKey.withUnsafeBytes { streamEntries.add($0, value: seq) }
-            versions[event.stream] = fields.version
+            streams.add(event.stream, version: fields.version, seq: seq)
             head = Head(seq: seq, hash: hash, recorded: fields.recorded)
         }
-        try putStreamEntries(txn, &streamEntries)
-        try putStreamVersions(txn, versions)
+        try streams.put(txn, streams: db.streams, streamEvents: db.streamEvents)
     }
 }

@@ -166,6 +166,18 @@ public struct JSONParser {
             throw error("',' or '}' was expected in an object")
         }
         if sorted { return JSONObject(sortedMembers: members) }
+        if members.count <= 16 {
+            // Few members (most objects): insertion sort in place, no arrays made.
+            for next in 1..<members.count {
+                var position = next
+                while position > 0, JSONObject.canonicalOrder(members[next].key, members[position - 1].key) { position -= 1 }
+                if position != next { members.insert(members.remove(at: next), at: position) }
+            }
+            for position in 1..<members.count where JSONObject.sameKey(members[position - 1].key, members[position].key) {
+                throw error("duplicate key \"\(MessageText.quote(members[position].key))\"")
+            }
+            return JSONObject(sortedMembers: members)
+        }
         // Sort positions rather than members, so values are moved once.
         let keys = members.map(\.key)
         let order = keys.indices.sorted { JSONObject.canonicalOrder(keys[$0], keys[$1]) }

@@ -1,0 +1,103 @@
+import Dispatch
+import LedgerValues
+
+/// A batch's events in order, in chunks that may still be being prepared while the writer
+/// takes the first ones: preparing (parsing, validating, canonicalising) runs on all cores in
+/// the background and the write transaction waits for each chunk only when it gets to it.
+///
+/// A chunk is prepared once and kept, so the writer can go over the batch again when the map
+/// has to grow and the transaction starts over.
+public final class PreparedBatch: Sendable {
+    /// The number of events (non-blank lines).
+    public let count: Int
+    /// About how many bytes the batch's records take: what the map must have room for.
+    let estimatedBytes: Int
+    private let chunks: [Chunk]
+
+    /// One chunk's events, or the error of its first bad line, once its worker is done.
+    private final class Chunk: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        // Written once by the worker before `done` is signalled, read only after waiting on it.
+        private var result: Result<[PreparedEvent], LedgerError> = .success([])
+
+        init() {}
+        init(ready events: [PreparedEvent]) {
+            result = .success(events)
+            done.signal()
+        }
+
+        func finish(_ result: Result<[PreparedEvent], LedgerError>) {
+            self.result = result
+            done.signal()
+        }
+
+        func wait() -> Result<[PreparedEvent], LedgerError> {
+            done.wait()
+            done.signal()  // leaves it open for the next wait
+            return result
+        }
+    }
+
+    /// Events already prepared, as one chunk.
+    public init(_ events: [PreparedEvent]) {
+        count = events.count
+        estimatedBytes = events.reduce(0) { $0 + $1.parts.count + 200 }
+        chunks = [Chunk(ready: events)]
+    }
+
+    /// Starts preparing `lines` of `input` in the background.
+    init(preparing input: [UInt8], lines: [(number: Int, range: Range<Int>)], today: EffectiveTime, validation: DataValidation) {
+        count = lines.count
+        // A record is about its line's size plus the fields the ledger adds.
+        estimatedBytes = input.count + lines.count * 200
+        // Small chunks let the writer start early; a small batch is one chunk, done inline.
+        let chunkSize = lines.count >= 4096 ? max(1024, lines.count / 64) : max(lines.count, 1)
+        let chunks = stride(from: 0, to: lines.count, by: chunkSize).map { _ in Chunk() }
+        self.chunks = chunks
+        let work = { @Sendable (index: Int) in
+            let range = index * chunkSize..<min((index + 1) * chunkSize, lines.count)
+            chunks[index].finish(Result { () throws(LedgerError) in
+                var prepared: [PreparedEvent] = []
+                prepared.reserveCapacity(range.count)
+                try input.withUnsafeBufferPointer { input throws(LedgerError) in
+                    for (number, line) in lines[range] {
+                        do throws(LedgerError) {
+                            let draft = try EventDraft(json: UnsafeBufferPointer(rebasing: input[line]))
+                            prepared.append(try PreparedEvent(draft, line: number, today: today, validation: validation))
+                        } catch {
+                            throw error.at(line: number)
+                        }
+                    }
+                }
+                return prepared
+            })
+        }
+        if chunks.count == 1 {
+            work(0)
+        } else {
+            DispatchQueue.global().async { DispatchQueue.concurrentPerform(iterations: chunks.count, execute: work) }
+        }
+    }
+
+    var chunkCount: Int { chunks.count }
+
+    /// The events of chunk `index`, waiting for them if need be; the error of its first bad
+    /// line if it has one.
+    func events(inChunk index: Int) throws(LedgerError) -> [PreparedEvent] {
+        try chunks[index].wait().get()
+    }
+
+    /// Every event, once all are prepared; else the error of the first bad line.
+    public func allEvents() throws(LedgerError) -> [PreparedEvent] {
+        var all: [PreparedEvent] = []
+        all.reserveCapacity(count)
+        for index in chunks.indices { all.append(contentsOf: try events(inChunk: index)) }
+        return all
+    }
+
+    /// The error of the first bad line, once all are prepared; nil when every line is good.
+    public func firstInputError() -> LedgerError? {
+        for chunk in chunks { if case .failure(let error) = chunk.wait() { return error } }
+        return nil
+    }
+}
