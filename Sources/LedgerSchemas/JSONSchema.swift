@@ -46,6 +46,7 @@ public final class JSONSchema: Sendable {
         let limit = max(1, limit)
         var failures: [ValidationFailure] = []
         var path: [String] = []
+        path.reserveCapacity(8)
         root.validate(instance, path: &path, limit: limit, into: &failures)
         return failures
     }
@@ -134,8 +135,9 @@ struct SchemaCompiler {
         }
         if let properties = object["properties"] {
             guard case .object(let members) = properties else { throw fail("must be an object", "properties") }
+            // A parsed object's members are in canonical order already, as `properties` must be.
             for (name, schema) in members.members {
-                node.properties[name] = try compile(schema, at: appendPointer(appendPointer(location, "properties"), name))
+                node.properties.append((name, try compile(schema, at: appendPointer(appendPointer(location, "properties"), name))))
             }
         }
         if let required = object["required"] {
@@ -143,6 +145,7 @@ struct SchemaCompiler {
                 throw fail("must be an array of strings", "required")
             }
             node.required = names
+            node.requiredInOrder = names.sorted(by: JSONObject.canonicalOrder)
         }
         node.additionalProperties = try subschema("additionalProperties")
         if let values = object["enum"] {

@@ -2,39 +2,48 @@ import LedgerValues
 
 /// One compiled schema object: each keyword it has, ready to check. Nodes are built once by
 /// `SchemaCompiler` and then only read, from any thread.
+///
+/// The keywords are `var`s only because the compiler fills them in after the node exists (a
+/// `$ref` may point back at it). They are marked `@exclusivity(unchecked)`: once compiled they
+/// are never written, and the run-time check of every read was a tenth of validating.
 final class SchemaNode: @unchecked Sendable {
     let location: String
     /// `true` or `false` as a whole schema.
     let constant: Bool?
 
-    var types: [JSONType]?
-    var properties: [String: SchemaNode] = [:]
-    var required: [String] = []
-    var additionalProperties: SchemaNode?
-    var enumValues: [JSONValue]?
-    var constValue: JSONValue?
-    var pattern: SchemaPattern?
-    var minimum: Double?
-    var maximum: Double?
-    var exclusiveMinimum: Double?
-    var exclusiveMaximum: Double?
-    var minLength: Int?
-    var maxLength: Int?
-    var items: SchemaNode?
-    var minItems: Int?
-    var maxItems: Int?
-    var uniqueItems = false
-    var minProperties: Int?
-    var maxProperties: Int?
-    var allOf: [SchemaNode]?
-    var anyOf: [SchemaNode]?
-    var oneOf: [SchemaNode]?
-    var not: SchemaNode?
-    var ifSchema: SchemaNode?
-    var thenSchema: SchemaNode?
-    var elseSchema: SchemaNode?
-    var format: String?
-    var reference: SchemaNode?
+    @exclusivity(unchecked) var types: [JSONType]?
+    /// In canonical key order, as an object's members are, so that validating walks both
+    /// side by side instead of looking each member up.
+    @exclusivity(unchecked) var properties: [(name: String, node: SchemaNode)] = []
+    /// In the schema's order (the order missing members are reported in) …
+    @exclusivity(unchecked) var required: [String] = []
+    /// … and in canonical order, to check them all in one walk over an object's members.
+    @exclusivity(unchecked) var requiredInOrder: [String] = []
+    @exclusivity(unchecked) var additionalProperties: SchemaNode?
+    @exclusivity(unchecked) var enumValues: [JSONValue]?
+    @exclusivity(unchecked) var constValue: JSONValue?
+    @exclusivity(unchecked) var pattern: SchemaPattern?
+    @exclusivity(unchecked) var minimum: Double?
+    @exclusivity(unchecked) var maximum: Double?
+    @exclusivity(unchecked) var exclusiveMinimum: Double?
+    @exclusivity(unchecked) var exclusiveMaximum: Double?
+    @exclusivity(unchecked) var minLength: Int?
+    @exclusivity(unchecked) var maxLength: Int?
+    @exclusivity(unchecked) var items: SchemaNode?
+    @exclusivity(unchecked) var minItems: Int?
+    @exclusivity(unchecked) var maxItems: Int?
+    @exclusivity(unchecked) var uniqueItems = false
+    @exclusivity(unchecked) var minProperties: Int?
+    @exclusivity(unchecked) var maxProperties: Int?
+    @exclusivity(unchecked) var allOf: [SchemaNode]?
+    @exclusivity(unchecked) var anyOf: [SchemaNode]?
+    @exclusivity(unchecked) var oneOf: [SchemaNode]?
+    @exclusivity(unchecked) var not: SchemaNode?
+    @exclusivity(unchecked) var ifSchema: SchemaNode?
+    @exclusivity(unchecked) var thenSchema: SchemaNode?
+    @exclusivity(unchecked) var elseSchema: SchemaNode?
+    @exclusivity(unchecked) var format: String?
+    @exclusivity(unchecked) var reference: SchemaNode?
 
     init(location: String, constant: Bool?) {
         self.location = location
@@ -67,7 +76,7 @@ final class SchemaNode: @unchecked Sendable {
             fail("type", "must be \(types.map(\.rawValue).joined(separator: " or ")), not \(value.typeName)")
             return  // the other keywords would only repeat the point
         }
-        if let enumValues, !enumValues.contains(value) {
+        if let enumValues, !SchemaNode.contains(enumValues, value) {
             fail("enum", "must be one of \(enumValues.map(\.canonicalText).joined(separator: ", "))")
         }
         if let constValue, constValue != value { fail("const", "must be \(constValue.canonicalText)") }
@@ -75,7 +84,7 @@ final class SchemaNode: @unchecked Sendable {
         switch value {
         case .string(let text):
             if minLength != nil || maxLength != nil {
-                let length = text.unicodeScalars.count  // code points, as JSON Schema counts
+                let length = SchemaNode.codePoints(text)  // as JSON Schema counts
                 if let minLength, length < minLength { fail("minLength", "must be at least \(minLength) characters long") }
                 if let maxLength, length > maxLength { fail("maxLength", "must be at most \(maxLength) characters long") }
             }
@@ -109,12 +118,17 @@ final class SchemaNode: @unchecked Sendable {
         case .object(let object):
             if let minProperties, object.count < minProperties { fail("minProperties", "must have at least \(minProperties) members") }
             if let maxProperties, object.count > maxProperties { fail("maxProperties", "must have at most \(maxProperties) members") }
-            for name in required where object[name] == nil { fail("required", "missing required member '\(name)'") }
+            if !SchemaNode.hasAll(requiredInOrder, object) {
+                for name in required where object[name] == nil { fail("required", "missing required member '\(name)'") }
+            }
+            var next = 0  // the first property whose name is not before the member's key
             for (key, member) in object.members {
-                if let schema = properties[key] {
+                while next < properties.count, JSONObject.canonicalOrder(properties[next].name, key) { next += 1 }
+                if next < properties.count, JSONObject.sameKey(properties[next].name, key) {
                     path.append(key)
-                    schema.validate(member, path: &path, limit: limit, into: &failures)
+                    properties[next].node.validate(member, path: &path, limit: limit, into: &failures)
                     path.removeLast()
+                    next += 1
                 } else if let additionalProperties {
                     if additionalProperties.constant == false {
                         fail("additionalProperties", "unknown member '\(MessageText.quote(key))'")
@@ -143,6 +157,32 @@ final class SchemaNode: @unchecked Sendable {
                 elseSchema?.validate(value, path: &path, limit: limit, into: &failures)
             }
         }
+    }
+
+    /// Whether `object` has every one of `names` (both in canonical order): one walk.
+    private static func hasAll(_ names: [String], _ object: JSONObject) -> Bool {
+        var next = 0
+        for (key, _) in object.members where next < names.count {
+            if JSONObject.sameKey(names[next], key) {
+                next += 1
+            } else if JSONObject.canonicalOrder(names[next], key) {
+                return false  // the name's place has passed without it
+            }
+        }
+        return next == names.count
+    }
+
+    /// `enum`: a string is one of the values when they are the same code points (not merely
+    /// canonically equivalent, as Swift's `==` would have it).
+    private static func contains(_ values: [JSONValue], _ value: JSONValue) -> Bool {
+        guard case .string(let text) = value else { return values.contains(value) }
+        return values.contains { if case .string(let candidate) = $0 { JSONObject.sameKey(candidate, text) } else { false } }
+    }
+
+    /// A string's length in code points: its UTF-8 bytes that do not continue a character.
+    private static func codePoints(_ text: String) -> Int {
+        text.utf8.withContiguousStorageIfAvailable { bytes in bytes.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) } }
+            ?? text.unicodeScalars.count
     }
 
     private func pointer(_ tokens: [String]) -> String {

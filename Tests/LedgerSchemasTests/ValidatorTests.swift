@@ -37,6 +37,28 @@ import Testing
         #expect(try !valid(#"{"maxProperties":1}"#, #"{"x":1,"y":2}"#))
     }
 
+    /// Members and properties are walked side by side in canonical order: every member must
+    /// meet its own property's schema wherever it falls among the others, non-ASCII and
+    /// prefix names included, and missing members are reported in the schema's order.
+    @Test func membersMeetTheirOwnPropertyWhereverTheyFall() throws {
+        let names = ["b", "a", "aa", "ab", "z", "é", "Z", "a0", "m"]
+        let properties = names.enumerated().map { #""\#($1)":{"const":\#($0)}"# }.joined(separator: ",")
+        let s = #"{"properties":{\#(properties)},"required":["z","b","é"],"additionalProperties":false}"#
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<30 {
+            let present = names.indices.filter { _ in Bool.random(using: &generator) }.shuffled(using: &generator)
+            let instance = "{" + present.map { #""\#(names[$0])":\#($0)"# }.joined(separator: ",") + "}"
+            let missing = ["z", "b", "é"].filter { name in !present.contains { names[$0] == name } }
+            #expect(try failures(s, instance).map(\.message) == missing.map { "missing required member '\($0)'" }, "\(instance)")
+            if let wrong = present.first {
+                let changed = "{" + present.map { #""\#(names[$0])":\#($0 == wrong ? 99 : $0)"# }.joined(separator: ",") + "}"
+                #expect(try failures(s, changed).filter { $0.keyword == "const" }.map(\.instancePath) == ["/" + names[wrong]])
+            }
+            #expect(try failures(s, "{" + (present.map { #""\#(names[$0])":\#($0)"# } + [#""ac":1"#]).joined(separator: ",") + "}")
+                .contains { $0.keyword == "additionalProperties" && $0.message.contains("'ac'") })
+        }
+    }
+
     @Test func pointersEscapeSlashAndTilde() throws {
         let f = try failures(#"{"properties":{"a/b~c":{"type":"string"}}}"#, #"{"a/b~c":1}"#)
         #expect(f.first?.instancePath == "/a~1b~0c")
@@ -48,6 +70,9 @@ import Testing
         #expect(try !valid(#"{"enum":[1,"a"]}"#, #""b""#))
         #expect(try valid(#"{"const":[1,{"a":null}]}"#, #"[1.0,{"a":null}]"#))
         #expect(try !valid(#"{"const":"CN"}"#, #""JP""#))
+        // Strings are equal when their code points are, not when Swift calls them equivalent.
+        #expect(try valid(#"{"enum":["\u00e9","x"]}"#, #""é""#))
+        #expect(try !valid(#"{"enum":["\u00e9","x"]}"#, #""e\u0301""#))
     }
 
     @Test func numberBounds() throws {

@@ -27,33 +27,43 @@ extension EventDraft {
     /// `recorded`, `prev`, `hash`) are accepted and ignored, so `log --json` output can be fed
     /// back; field forms are checked by `validate()`.
     public init(object: JSONObject) throws(LedgerError) {
-        for (key, _) in object.members {
+        // One pass over the members, not a lookup per field.
+        var type, stream, data, id, actor, source, effective, schemaVersion, expectedVersion: JSONValue?
+        for (key, value) in object.members {
             switch key {
-            case "id", "type", "stream", "effective", "expectedVersion", "actor", "source", "schemaVersion", "data": continue
+            case "actor": actor = value
+            case "data": data = value
+            case "effective": effective = value
+            case "expectedVersion": expectedVersion = value
+            case "id": id = value
+            case "schemaVersion": schemaVersion = value
+            case "source": source = value
+            case "stream": stream = value
+            case "type": type = value
             case "seq", "version", "recorded", "prev", "hash": continue  // the ledger's own, ignored
             default: throw LedgerError(.invalidInput, "unknown field '\(MessageText.quote(key))' (an event has: \(EventDraft.clientFields.sorted().joined(separator: ", ")))")
             }
         }
-        guard let type = object["type"] else { throw LedgerError(.invalidInput, "missing required field 'type'") }
-        guard let stream = object["stream"] else { throw LedgerError(.invalidInput, "missing required field 'stream'") }
-        guard let data = object["data"] else { throw LedgerError(.invalidInput, "missing required field 'data'") }
+        guard let type else { throw LedgerError(.invalidInput, "missing required field 'type'") }
+        guard let stream else { throw LedgerError(.invalidInput, "missing required field 'stream'") }
+        guard let data else { throw LedgerError(.invalidInput, "missing required field 'data'") }
         guard case .object(let dataObject) = data else {
             throw LedgerError(.invalidInput, "field 'data': must be a JSON object")
         }
         self.init(type: try EventDraft.string(type, "type"), stream: try EventDraft.string(stream, "stream"), data: dataObject)
-        if let id = object["id"] { self.id = try EventDraft.string(id, "id") }
-        if let actor = object["actor"] { self.actor = try EventDraft.string(actor, "actor") }
-        if let source = object["source"] { self.source = try EventDraft.string(source, "source") }
-        if let effective = object["effective"] {
+        if let id { self.id = try EventDraft.string(id, "id") }
+        if let actor { self.actor = try EventDraft.string(actor, "actor") }
+        if let source { self.source = try EventDraft.string(source, "source") }
+        if let effective {
             self.effective = try EventDraft.effectiveTime(try EventDraft.string(effective, "effective"))
         }
-        if let version = object["schemaVersion"] {
+        if let version = schemaVersion {
             guard let value = version.integerValue, value >= 1, value <= 1000 else {
                 throw LedgerError(.invalidInput, "field 'schemaVersion': must be an integer, 1 or more")
             }
             self.schemaVersion = Int(value)
         }
-        if let expected = object["expectedVersion"] {
+        if let expected = expectedVersion {
             guard let value = expected.integerValue, value >= 0 else {
                 throw LedgerError(.invalidInput, "field 'expectedVersion': must be an integer, 0 or more")
             }

@@ -135,7 +135,7 @@ public struct JSONObject: Sendable, Equatable {
     /// Whether two keys are the same code points. (Swift's `==` compares by canonical
     /// equivalence: "K" equals the Kelvin sign U+212A there, but they are two JSON keys.)
     @inline(__always)
-    static func sameKey(_ a: String, _ b: String) -> Bool {
+    package static func sameKey(_ a: String, _ b: String) -> Bool {
         guard a.utf8.count == b.utf8.count else { return false }
         let same = a.utf8.withContiguousStorageIfAvailable { x in
             b.utf8.withContiguousStorageIfAvailable { y in x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
