@@ -25,6 +25,19 @@ import Testing
         #expect(canonical(.string("中文 \u{8}\u{c}\t\r")) == #""中文 \b\f\t\r""#)
     }
 
+    /// The writer skips eight bytes at a time to the first that may need escaping: a quote,
+    /// backslash or control character must be escaped at every offset of a word, and in the
+    /// tail after the last whole word.
+    @Test(arguments: 0..<20)
+    func stringsAreEscapedWhateverTheOffset(offset: Int) throws {
+        let before = String(repeating: "a", count: offset), after = String(repeating: "é", count: (19 - offset) / 2)
+        for (special, escaped) in [("\"", #"\""#), ("\\", #"\\"#), ("\n", #"\n"#), ("\u{1F}", #"\u001f"#), ("", "")] {
+            var out: [UInt8] = []
+            CanonicalJSON.writeString(before + special + after, into: &out)
+            #expect(String(decoding: out, as: UTF8.self) == "\"" + before + escaped + after + "\"")
+        }
+    }
+
     @Test func membersSortByUTF16CodeUnits() throws {
         // RFC 8785 §3.2.3: 😀 (D83D DE00) sorts before U+FB33 by UTF-16, after it by code point.
         let parsed = try JSONParser.parse(#"{"\u20ac":1,"\r":2,"\ufb33":3,"1":4,"\ud83d\ude00":5,"\u0080":6,"\u00f6":7}"#)

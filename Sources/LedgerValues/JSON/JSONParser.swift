@@ -170,8 +170,10 @@ public struct JSONParser {
             // Few members (most objects): insertion sort in place, no arrays made.
             for next in 1..<members.count {
                 var position = next
-                while position > 0, JSONObject.canonicalOrder(members[next].key, members[position - 1].key) { position -= 1 }
-                if position != next { members.insert(members.remove(at: next), at: position) }
+                while position > 0, JSONObject.canonicalOrder(members[position].key, members[position - 1].key) {
+                    members.swapAt(position, position - 1)
+                    position -= 1
+                }
             }
             for position in 1..<members.count where JSONObject.sameKey(members[position - 1].key, members[position].key) {
                 throw error("duplicate key \"\(MessageText.quote(members[position].key))\"")
@@ -220,13 +222,10 @@ public struct JSONParser {
         // flagged when the XOR makes it zero, or when it is below 0x20; the lowest flag is
         // always a true one), noting on the way whether any byte is non-ASCII.
         var highBitsSeen: UInt64 = 0
-        let ones: UInt64 = 0x0101_0101_0101_0101, highBits: UInt64 = 0x8080_8080_8080_8080
         let raw = UnsafeRawBufferPointer(bytes)
         while index + 8 <= bytes.count {
-            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-            let quotes = word ^ (ones &* 0x22), backslashes = word ^ (ones &* 0x5C)
-            let found = ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes | (word &- ones &* 0x20) & ~word) & highBits
-            if found != 0 { break }
+            let word = StringBytes.word(raw, at: index)
+            if StringBytes.specials(word) != 0 { break }
             highBitsSeen |= word
             index += 8
         }
@@ -235,7 +234,7 @@ public struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                if highBitsSeen & highBits == 0 { return String(decoding: text, as: UTF8.self) }
+                if highBitsSeen & StringBytes.highBits == 0 { return String(decoding: text, as: UTF8.self) }
                 return try decodeUTF8(text, at: start)
             }
             if byte == UInt8(ascii: "\\") { break }

@@ -59,8 +59,11 @@ public enum CanonicalJSON {
         out.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { bytes in
+            // Most strings need no escape: skip eight bytes at a time to the first that may.
+            var plain = 0
+            while plain + 8 <= bytes.count, StringBytes.specials(StringBytes.word(UnsafeRawBufferPointer(bytes), at: plain)) == 0 { plain += 8 }
             var runStart = 0
-            for i in 0..<bytes.count {
+            for i in plain..<bytes.count {
                 let byte = bytes[i]
                 guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
