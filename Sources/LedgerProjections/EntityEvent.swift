@@ -15,15 +15,22 @@ public struct EntityEvent: Sendable, Equatable {
     public var data: JSONObject
 
     public init(_ event: Event) {
+        self.init(event, instant: EntityEvent.instant(of: event))
+    }
+
+    /// With `instant`, `EntityEvent.instant(of: event)` computed already.
+    init(_ event: Event, instant: Int64) {
         seq = event.seq
         id = event.id
         type = event.type
         effective = event.effective
-        instant = EffectiveTime(event.effective)?.instant ?? 0
+        self.instant = instant
         recorded = event.recorded
         schemaVersion = event.schemaVersion
         data = event.data
     }
+
+    static func instant(of event: Event) -> Int64 { EffectiveTime(event.effective)?.instant ?? 0 }
 
     var isCorrection: Bool { type == "event.corrected" }
     var isRetraction: Bool { type == "event.retracted" }

@@ -102,14 +102,15 @@ public struct ProjectionRebuilder {
                 for seq in stride(from: snapshot + 1, through: head, by: 1) {
                     if let raw = try txn.get(ledger.databases.events, key: seq) { late.append(try EventRecord.decode(raw)) }
                 }
+                let lateInstants = ZoneProjector.instants(late)
                 for plan in plans {
                     switch plan.name {
                     case .state:
-                        if !late.isEmpty { try ZoneProjector.applyState(late, txn, generation: plan.generation, ledger: ledger) }
+                        if !late.isEmpty { try ZoneProjector.applyState(late, lateInstants, txn, generation: plan.generation, ledger: ledger) }
                         let years = try txn.openDatabase(named: ProjectionTables.years(plan.generation), create: true)!
                         try ZoneProjector.addToYears(contributions, txn, years)
                     case .timeline:
-                        if !late.isEmpty { try ZoneProjector.applyTimeline(late, txn, generation: plan.generation) }
+                        if !late.isEmpty { try ZoneProjector.applyTimeline(late, lateInstants, txn, generation: plan.generation) }
                     }
                     try ProjectionTables.setEntry(txn, plan.name, ProjectionEntry(version: plan.name.version, appliedSeq: head, generation: plan.generation))
                     if let old = plan.old {

@@ -1,3 +1,4 @@
+import Dispatch
 import LMDB
 import LedgerCore
 import LedgerValues
@@ -10,6 +11,7 @@ public struct ZoneProjector: LedgerProjector {
 
     public func apply(_ events: [Event], in txn: Transaction, ledger: Ledger) throws {
         guard let first = events.first, let last = events.last else { return }
+        var converted: [Int64]?  // the effective instants, parsed once for whichever projection needs them
         for name in ProjectionName.allCases {
             var entry: ProjectionEntry
             if let stored = try ProjectionTables.entry(txn, name) {
@@ -21,9 +23,11 @@ public struct ZoneProjector: LedgerProjector {
                 continue  // never built for this ledger: 'rebuild' builds it
             }
             guard entry.version == name.version, entry.appliedSeq == first.seq - 1 else { continue }
+            let instants = converted ?? ZoneProjector.instants(events)
+            converted = instants
             switch name {
-            case .state: try ZoneProjector.applyState(events, txn, generation: entry.generation, ledger: ledger)
-            case .timeline: try ZoneProjector.applyTimeline(events, txn, generation: entry.generation)
+            case .state: try ZoneProjector.applyState(events, instants, txn, generation: entry.generation, ledger: ledger)
+            case .timeline: try ZoneProjector.applyTimeline(events, instants, txn, generation: entry.generation)
             }
             entry.appliedSeq = last.seq
             try ProjectionTables.setEntry(txn, name, entry)
@@ -34,33 +38,86 @@ public struct ZoneProjector: LedgerProjector {
     /// into the zone's figures per year. Events that come later in time than everything an
     /// entity holds (the usual case) apply on top of its state; an event arriving late, or a
     /// correction or retraction, makes the entity fold again from its events in the log.
-    static func applyState(_ events: [Event], _ txn: Transaction, generation: Int, ledger: Ledger) throws {
+    ///
+    /// What is stored is read first and written last, on this thread (the transaction's);
+    /// the folding in between, pure computation, runs on all cores.
+    static func applyState(_ events: [Event], _ instants: [Int64], _ txn: Transaction, generation: Int, ledger: Ledger) throws {
         let entities = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
         let years = try txn.openDatabase(named: ProjectionTables.years(generation), create: true)!
-        var byStream: [String: [EntityEvent]] = [:]
-        var order: [String] = []
-        for event in events {
-            if byStream[event.stream] == nil { order.append(event.stream) }
-            byStream[event.stream, default: []].append(EntityEvent(event))
-        }
-        var delta = ZoneContribution()
-        for stream in order {
-            let new = byStream[stream]!
-            let stored = try ProjectionTables.getJSON(txn, entities, key: stream).flatMap(StoredEntity.init(json:))
-            let updated: StoredEntity
-            if let stored, !stored.hasFixes, appliesOnTop(new, after: (stored.lastInstant, stored.lastSeq)) {
-                var state = stored.state
-                for event in new { Entity.apply(event, to: &state, stream: stream) }
-                updated = StoredEntity(stream: stream, state: state, lastInstant: new.last!.instant, lastSeq: new.last!.seq, hasFixes: false)
+        // Each stream's events, as positions in `events` (copying events is what costs).
+        var slots: [String: Int] = [:]
+        var work: [EntityWork] = []
+        for (position, event) in events.enumerated() {
+            if let slot = slots[event.stream] {
+                work[slot].positions.append(position)
             } else {
-                let earlier = stored == nil ? [] : try ledger.streamEvents(txn, stream, below: new[0].seq)
-                updated = StoredEntity(Entity(stream: stream, events: earlier + new))
+                slots[event.stream] = work.count
+                work.append(EntityWork(stream: event.stream, positions: [position]))
             }
-            delta.add(stored?.state ?? JSONObject(), sign: -1)
-            delta.add(updated.state)
-            try ProjectionTables.putJSON(txn, entities, key: stream, updated.json)
+        }
+        for slot in work.indices {
+            let item = work[slot]
+            guard let stored = try ProjectionTables.getJSON(txn, entities, key: item.stream).flatMap(StoredEntity.init(json:)) else { continue }
+            work[slot].stored = stored
+            let new = item.positions.map { EntityEvent(events[$0], instant: instants[$0]) }
+            if stored.hasFixes || !appliesOnTop(new, after: (stored.lastInstant, stored.lastSeq)) {
+                work[slot].earlier = try ledger.streamEvents(txn, item.stream, below: new[0].seq)
+            }
+        }
+        let updated = foldInParallel(work, events, instants)
+        var delta = ZoneContribution()
+        for (item, (entity, bytes)) in zip(work, updated) {
+            delta.add(item.stored?.state ?? JSONObject(), sign: -1)
+            delta.add(entity.state)
+            try Array(item.stream.utf8).withUnsafeBytes { key in try bytes.withUnsafeBytes { try txn.put(entities, key: key, value: $0) } }
         }
         try addToYears(delta, txn, years)
+    }
+
+    /// One entity to bring up to date: its new events (positions in the batch), its stored
+    /// form if it has one, and, to fold it again from the start instead of applying the new
+    /// events on top, all its events before them.
+    struct EntityWork: Sendable {
+        var stream: String
+        var positions: [Int]
+        var stored: StoredEntity?
+        var earlier: [EntityEvent]?
+
+        init(stream: String, positions: [Int]) {
+            self.stream = stream
+            self.positions = positions
+        }
+
+        /// The entity after its new events, and its stored bytes.
+        func updated(_ events: [Event], _ instants: [Int64]) -> (StoredEntity, [UInt8]) {
+            let new = positions.map { EntityEvent(events[$0], instant: instants[$0]) }
+            let entity: StoredEntity
+            if let stored, earlier == nil {
+                var state = stored.state
+                for event in new { Entity.apply(event, to: &state, stream: stream) }
+                entity = StoredEntity(stream: stream, state: state, lastInstant: new.last!.instant, lastSeq: new.last!.seq, hasFixes: false)
+            } else {
+                entity = StoredEntity(Entity(stream: stream, events: (earlier ?? []) + new))
+            }
+            return (entity, entity.json.canonicalBytes)
+        }
+    }
+
+    /// `updated` of every item, in order, folded in slices on all cores (a few entities are
+    /// done here).
+    static func foldInParallel(_ work: [EntityWork], _ events: [Event], _ instants: [Int64]) -> [(StoredEntity, [UInt8])] {
+        guard work.count >= 64 else { return work.map { $0.updated(events, instants) } }
+        // Slices, more than cores, so a core that finishes early takes the next one.
+        let slices = 16, share = (work.count + slices - 1) / slices
+        var results = [[(StoredEntity, [UInt8])]](repeating: [], count: slices)
+        results.withUnsafeMutableBufferPointer { slots in
+            let slots = UnsafeSendable(slots)
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                let mine = work[min(slice * share, work.count)..<min((slice + 1) * share, work.count)]
+                slots.value[slice] = mine.map { $0.updated(events, instants) }
+            }
+        }
+        return results.flatMap { $0 }
     }
 
     /// Whether `events` are originals in fold order, all after `position`.
@@ -90,11 +147,27 @@ public struct ZoneProjector: LedgerProjector {
         }
     }
 
-    static func applyTimeline(_ events: [Event], _ txn: Transaction, generation: Int) throws {
+    static func applyTimeline(_ events: [Event], _ instants: [Int64], _ txn: Transaction, generation: Int) throws {
         // In key order: a big batch then fills each page once instead of splitting pages all
         // over the tree.
         var entries = TimelineEntries(capacity: events.count)
-        for event in events { entries.add(instant: EffectiveTime(event.effective)?.instant ?? 0, seq: event.seq, stream: event.stream) }
+        for (event, instant) in zip(events, instants) { entries.add(instant: instant, seq: event.seq, stream: event.stream) }
         try entries.put(into: txn, generation: generation)
+    }
+
+    /// Each event's effective instant, parsed on all cores for a big batch.
+    static func instants(_ events: [Event]) -> [Int64] {
+        guard events.count >= 4096 else { return events.map(EntityEvent.instant(of:)) }
+        var instants = [Int64](repeating: 0, count: events.count)
+        instants.withUnsafeMutableBufferPointer { slots in
+            let slots = UnsafeSendable(slots)
+            let slices = 16, share = (events.count + slices - 1) / slices
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                for position in min(slice * share, events.count)..<min((slice + 1) * share, events.count) {
+                    slots.value[position] = EntityEvent.instant(of: events[position])
+                }
+            }
+        }
+        return instants
     }
 }

@@ -33,14 +33,14 @@ struct Snapshot: Equatable {
 
     /// Random events of the zone's kinds over a few entities, with effective dates in any
     /// order; `distinctDates` gives every event its own day.
-    static func randomEvents(count: Int, seed: UInt64, distinctDates: Bool = false) -> [EventDraft] {
+    static func randomEvents(count: Int, seed: UInt64, distinctDates: Bool = false, entities: Int = 4) -> [EventDraft] {
         var random = SeededGenerator(state: seed)
         var days = Array(0..<(count * 3)).shuffled(using: &random)
         var drafts: [EventDraft] = []
         for n in 0..<count {
             let day = distinctDates ? days.removeLast() : Int.random(in: 0..<700, using: &random)
             let effective = EffectiveTime(CalendarDate(daysSinceEpoch: 18_628 + day).description)  // from 2021-01-01
-            let entity = Int.random(in: 0..<4, using: &random)
+            let entity = Int.random(in: 0..<entities, using: &random)
             let draft: EventDraft
             switch Int.random(in: 0..<7, using: &random) {
             case 0, 1:
@@ -61,7 +61,7 @@ struct Snapshot: Equatable {
                                    data: data(#"{"name":{"zh":"学校"},"kind":"school","level":"middle"}"#))
             default:
                 draft = EventDraft(id: "e\(n)", type: "indicator.reported", stream: "indicator/gdp", effective: effective,
-                                   data: data(#"{"metric":"gdp","period":"202\#(entity)","value":\#(Int.random(in: 1...20, using: &random)),"unit":"percent","basis":"yoy"}"#))
+                                   data: data(#"{"metric":"gdp","period":"202\#(entity % 10)","value":\#(Int.random(in: 1...20, using: &random)),"unit":"percent","basis":"yoy"}"#))
             }
             drafts.append(draft)
         }
@@ -100,6 +100,19 @@ struct Snapshot: Equatable {
             #expect(try ProjectionReader(ledger).timeline(from: .min, to: .max).map { "\($0.instant) \($0.seq) \($0.stream)" } == timeline)
         }
         #expect(try ProjectionReader(ledger).statuses().allSatisfy { !$0.isStale })
+    }
+
+    /// A big batch is folded on all cores, entity by entity, its effective times parsed on all
+    /// cores too: the same as a rebuild. The second batch lands on entities that exist, some
+    /// on top of their state and some (dates before their last) folded again from the log.
+    @Test func bigBatchesFoldAsARebuildDoes() throws {
+        let ledger = try ledger("big")
+        let drafts = Self.randomEvents(count: 10_000, seed: 99, entities: 60)
+        for batch in [drafts[..<5_000], drafts[5_000...]] { _ = try ledger.append(Array(batch)) }
+        let incremental = try Snapshot(ledger)
+        #expect(incremental.entities.count > 64 && incremental.timeline.count == 10_000)
+        _ = try ProjectionRebuilder(ledger).rebuild(ProjectionName.allCases)
+        #expect(try Snapshot(ledger) == incremental)
     }
 
     /// A rebuild folds each stream straight from its records (`FoldedStream`); streams with
