@@ -1,5 +1,4 @@
 import ArgumentParser
-import LedgerCore
 
 @main
 struct CivicLedger: ParsableCommand {
@@ -38,7 +37,6 @@ struct CivicLedger: ParsableCommand {
     static func main() {
         // A damaged ledger file can make LMDB fault: one line and exit 74, not a crash.
         CrashGuard.install()
-        MemoryTuning.forLargeBatches()
         main(nil)
     }
 }

@@ -29,7 +29,9 @@ import Glibc
 /// The child's side: generates the same events, times its job, prints `name=seconds` pairs.
 @MainActor func runChild(_ job: Job) throws {
     var generator = EventGenerator()
-    let input = [.plain, .prepare, .unvalidated, .projected].contains(job) ? generator.ndjson(count: events, streams: max(1, events / 50)) : []
+    let batchJob = [.plain, .prepare, .unvalidated, .projected].contains(job)
+    if batchJob { MemoryTuning.forLargeBatches() }  // as `civic-ledger append --batch` does
+    let input = batchJob ? generator.ndjson(count: events, streams: max(1, events / 50)) : []
     switch job {
     case .plain:
         // As `civic-ledger append --batch` does it: the writer takes chunks as they are prepared.

@@ -69,7 +69,6 @@ enum Job: String {
 }
 
 if let job = childJob {
-    MemoryTuning.forLargeBatches()  // as the CLI does
     try runChild(job)
     exit(0)
 }

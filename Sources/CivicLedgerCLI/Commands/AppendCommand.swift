@@ -73,6 +73,7 @@ struct AppendCommand: ParsableCommand {
             try ledgerOptions.refuseIfReadOnly()
             // A batch is prepared in the background while the ledger opens and the writer
             // takes it chunk by chunk; a bad line still comes before a ledger that is missing.
+            if batch != nil { MemoryTuning.forLargeBatches() }
             let prepared = try batch.map { path throws(LedgerError) in try EventBatch.preparing(InputFile.read(path)) }
                 ?? PreparedBatch([try singleEvent()])
             let ledger: Ledger
