@@ -89,8 +89,9 @@ for run in 0..<runs {
         }
         for (name, seconds) in try launch(job, target: target, rows: ledgerPath) { figures[name, default: []].append(seconds) }
     }
-    // This run's files go before the next run starts: left behind, their gigabytes of page
-    // cache and pending deletes slowed the next run's first job (the batch append) by a third.
+    // This run's files go before the next run starts: left behind (gigabytes of them), they
+    // slowed the next run's first job, the batch append, by up to a third. Which part of the
+    // system pays for them (page cache, the file system) is not pinned down.
     _ = system("rm -rf '\(directory)'/*-\(run)")
 }
 @MainActor func figure(_ name: String) -> Double { median(figures[name] ?? []) }
