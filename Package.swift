@@ -110,12 +110,12 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerValuesTests",
-            dependencies: ["LedgerValues"],
+            dependencies: ["TestSupport", "LedgerValues"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "LedgerSchemasTests",
-            dependencies: ["LedgerSchemas", "LedgerValues"],
+            dependencies: ["TestSupport", "LedgerSchemas", "LedgerValues"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -76,7 +76,7 @@ final class SchemaNode: @unchecked Sendable {
             fail("type", "must be \(types.map(\.rawValue).joined(separator: " or ")), not \(value.typeName)")
             return  // the other keywords would only repeat the point
         }
-        if let enumValues, !SchemaNode.contains(enumValues, value) {
+        if let enumValues, !enumValues.contains(value) {
             fail("enum", "must be one of \(enumValues.map(\.canonicalText).joined(separator: ", "))")
         }
         if let constValue, constValue != value { fail("const", "must be \(constValue.canonicalText)") }
@@ -162,7 +162,8 @@ final class SchemaNode: @unchecked Sendable {
     /// Whether `object` has every one of `names` (both in canonical order): one walk.
     private static func hasAll(_ names: [String], _ object: JSONObject) -> Bool {
         var next = 0
-        for (key, _) in object.members where next < names.count {
+        for (key, _) in object.members {
+            guard next < names.count else { return true }
             if JSONObject.sameKey(names[next], key) {
                 next += 1
             } else if JSONObject.canonicalOrder(names[next], key) {
@@ -170,13 +171,6 @@ final class SchemaNode: @unchecked Sendable {
             }
         }
         return next == names.count
-    }
-
-    /// `enum`: a string is one of the values when they are the same code points (not merely
-    /// canonically equivalent, as Swift's `==` would have it).
-    private static func contains(_ values: [JSONValue], _ value: JSONValue) -> Bool {
-        guard case .string(let text) = value else { return values.contains(value) }
-        return values.contains { if case .string(let candidate) = $0 { JSONObject.sameKey(candidate, text) } else { false } }
     }
 
     /// A string's length in code points: its UTF-8 bytes that do not continue a character.

@@ -52,11 +52,14 @@ extension Ledger {
             } catch {
                 // A bad line anywhere in the batch comes before what the first pass met:
                 // `allEvents` throws it.
-                let whole = BatchIds(try batch.allEvents())
-                // The first pass cannot see that an id comes again later in the batch, so
-                // with such an id its outcome or error may be wrong; it cannot look up an
-                // event of the batch by id either. Then the batch is written again, knowing
-                // its ids. Both are rare.
+                let events = try batch.allEvents()
+                // The first pass cannot see that an id comes again later in the batch, so with
+                // such an id its conflict or refusal may be wrong; it cannot look up an event
+                // of the batch by id either. Then the batch is written again, knowing its ids.
+                // Both are rare; a storage failure stands as it is.
+                let kind = (error as? LedgerError)?.kind
+                guard error is NeedsWholeBatch || kind == .conflict || kind == .invalidInput else { throw error }
+                let whole = BatchIds(events)
                 guard error is NeedsWholeBatch || !whole.repeated.isEmpty else { throw error }
                 return try environment.write { txn in try appendInTransaction(txn, batch, wholeBatch: whole) }
             }

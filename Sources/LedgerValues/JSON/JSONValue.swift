@@ -47,6 +47,22 @@ public enum JSONValue: Sendable, Equatable {
 
     /// The largest integer every double holds exactly: 2^53.
     public static let maxExactInteger: Double = 9_007_199_254_740_992
+
+    /// The same JSON value: strings are equal when their code points are, as in JSON Schema's
+    /// `enum`, `const` and `uniqueItems` and in canonical bytes (Swift's `==` on `String` would
+    /// also match a decomposed "é" with a precomposed one); numbers by value; objects whatever
+    /// order their members were written in.
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case let (.bool(a), .bool(b)): return a == b
+        case let (.number(a), .number(b)): return a == b
+        case let (.string(a), .string(b)): return JSONObject.sameKey(a, b)
+        case let (.array(a), .array(b)): return a.count == b.count && zip(a, b).allSatisfy { $0 == $1 }
+        case let (.object(a), .object(b)): return a == b
+        default: return false
+        }
+    }
 }
 
 /// A JSON object whose members are kept sorted in canonical order (by UTF-16 code units, as
