@@ -11,7 +11,7 @@ public struct ZoneProjector: LedgerProjector {
 
     public func apply(_ events: [Event], in txn: Transaction, ledger: Ledger) throws {
         guard let first = events.first, let last = events.last else { return }
-        var converted: [Int64]?  // the effective instants, parsed once for whichever projection needs them
+        var due: [(name: ProjectionName, entry: ProjectionEntry)] = []
         for name in ProjectionName.allCases {
             var entry: ProjectionEntry
             if let stored = try ProjectionTables.entry(txn, name) {
@@ -23,11 +23,19 @@ public struct ZoneProjector: LedgerProjector {
                 continue  // never built for this ledger: 'rebuild' builds it
             }
             guard entry.version == name.version, entry.appliedSeq == first.seq - 1 else { continue }
-            let instants = converted ?? ZoneProjector.instants(events)
-            converted = instants
+            due.append((name, entry))
+        }
+        guard !due.isEmpty else { return }
+        // The effective instants are parsed once, for both views. The timeline's entries are
+        // gathered and sorted on another thread while the state is brought up to date here.
+        let instants = ZoneProjector.instants(events)
+        let timeline = due.contains { $0.name == .timeline } ? BackgroundResult { ZoneProjector.timelineEntries(events, instants) } : nil
+        for (name, var entry) in due {
             switch name {
             case .state: try ZoneProjector.applyState(events, instants, txn, generation: entry.generation, ledger: ledger)
-            case .timeline: try ZoneProjector.applyTimeline(events, instants, txn, generation: entry.generation)
+            case .timeline:
+                guard var entries = timeline?.wait() else { continue }
+                try entries.put(into: txn, generation: entry.generation)
             }
             entry.appliedSeq = last.seq
             try ProjectionTables.setEntry(txn, name, entry)
@@ -148,11 +156,17 @@ public struct ZoneProjector: LedgerProjector {
     }
 
     static func applyTimeline(_ events: [Event], _ instants: [Int64], _ txn: Transaction, generation: Int) throws {
-        // In key order: a big batch then fills each page once instead of splitting pages all
-        // over the tree.
+        var entries = timelineEntries(events, instants)
+        try entries.put(into: txn, generation: generation)
+    }
+
+    /// The events' timeline entries, sorted: in key order a big batch fills each page once
+    /// instead of splitting pages all over the tree.
+    static func timelineEntries(_ events: [Event], _ instants: [Int64]) -> TimelineEntries {
         var entries = TimelineEntries(capacity: events.count)
         for (event, instant) in zip(events, instants) { entries.add(instant: instant, seq: event.seq, stream: event.stream) }
-        try entries.put(into: txn, generation: generation)
+        entries.sortNewEntries()
+        return entries
     }
 
     /// Each event's effective instant, parsed on all cores for a big batch.
@@ -169,5 +183,25 @@ public struct ZoneProjector: LedgerProjector {
             }
         }
         return instants
+    }
+}
+
+/// A value computed on another thread; `wait()` returns it once it is there.
+final class BackgroundResult<Value: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    // Written once before `done` is signalled, read only after waiting on it.
+    private var value: Value?
+
+    init(_ compute: @escaping @Sendable () -> Value) {
+        DispatchQueue.global().async {
+            self.value = compute()
+            self.done.signal()
+        }
+    }
+
+    func wait() -> Value {
+        done.wait()
+        done.signal()  // leaves it open for another wait
+        return value!
     }
 }
