@@ -1,6 +1,6 @@
 import LMDB
 import Testing
-@testable import LedgerCore
+@_spi(Benchmark) @testable import LedgerCore
 import LedgerValues
 import TestSupport
 
@@ -151,6 +151,21 @@ import TestSupport
             try ledger.append(EventBatch.preparing(Array((1...count).map { $0 == 4_321 ? road(7, id: "again", length: 2) : road($0, id: $0 == 5 ? "again" : "n-\($0)") }.joined(separator: "\n").utf8)))
         } throws: { ($0 as? LedgerError)?.kind == .conflict && ($0 as? LedgerError)?.line == 4_321 }
         #expect(try ledger.statistics().events == before)
+    }
+
+    /// A chunk no background worker has started is prepared by the writer when it needs it,
+    /// so an append never waits on a thread pool with no thread to spare.
+    @Test(.timeLimit(.minutes(1))) func theWriterPreparesChunksNobodyStarted() throws {
+        let lines = (1...5_000).map { #"{"id":"w-\#($0)","type":"road.delivered","stream":"road/r\#($0 % 3)","data":{"name":{"zh":"路"}}}"# }
+        let bytes = Array(lines.joined(separator: "\n").utf8)
+        let batch = PreparedBatch(preparing: bytes, lines: EventBatch.splitLines(bytes), today: .today(), validation: .catalog, inBackground: false)
+        #expect(batch.chunkCount > 1)
+        let outcomes = try ledger().append(batch)
+        #expect(outcomes.map(\.seq) == Array(1...5_000))
+        #expect(outcomes.map(\.id) == (1...5_000).map { "w-\($0)" })
+        let bad = Array((lines + [#"{"type":"road.delivered"}"#]).joined(separator: "\n").utf8)
+        let failing = PreparedBatch(preparing: bad, lines: EventBatch.splitLines(bad), today: .today(), validation: .catalog, inBackground: false)
+        #expect(failing.firstInputError()?.line == 5_001)
     }
 
     @Test func expectedVersionMismatchIsAConflict() throws {

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import LedgerValues
 
 /// A batch's events in order, in chunks that may still be being prepared while the writer
@@ -14,24 +15,38 @@ public final class PreparedBatch: Sendable {
     let estimatedBytes: Int
     private let chunks: [Chunk]
 
-    /// One chunk's events, or the error of its first bad line, once its worker is done.
+    /// One chunk's events, or the error of its first bad line. Whoever comes first prepares
+    /// it: a background worker, or the writer when it needs the chunk before any worker has
+    /// started it (so the writer never waits on a thread pool that has no thread to spare).
     private final class Chunk: @unchecked Sendable {
+        private let claimed: Atomic<Bool>
         private let done = DispatchSemaphore(value: 0)
-        // Written once by the worker before `done` is signalled, read only after waiting on it.
+        private let work: (@Sendable () -> Result<[PreparedEvent], LedgerError>)?
+        // Written once by whoever claimed the chunk before `done` is signalled, read only
+        // after waiting on it.
         private var result: Result<[PreparedEvent], LedgerError> = .success([])
 
-        init() {}
+        init(_ work: @escaping @Sendable () -> Result<[PreparedEvent], LedgerError>) {
+            claimed = Atomic(false)
+            self.work = work
+        }
+
         init(ready events: [PreparedEvent]) {
+            claimed = Atomic(true)
+            work = nil
             result = .success(events)
             done.signal()
         }
 
-        func finish(_ result: Result<[PreparedEvent], LedgerError>) {
-            self.result = result
+        /// Prepares the chunk here unless someone has started it.
+        func prepareUnlessStarted() {
+            guard let work, claimed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+            result = work()
             done.signal()
         }
 
         func wait() -> Result<[PreparedEvent], LedgerError> {
+            prepareUnlessStarted()
             done.wait()
             done.signal()  // leaves it open for the next wait
             return result
@@ -46,17 +61,18 @@ public final class PreparedBatch: Sendable {
     }
 
     /// Starts preparing `lines` of `input` in the background.
-    init(preparing input: [UInt8], lines: [(number: Int, range: Range<Int>)], today: EffectiveTime, validation: DataValidation) {
+    /// `inBackground` false leaves every chunk to the writer (for tests: the path a writer takes
+    /// when no worker has started a chunk it needs).
+    init(preparing input: [UInt8], lines: [(number: Int, range: Range<Int>)], today: EffectiveTime, validation: DataValidation,
+         inBackground: Bool = true) {
         count = lines.count
         // A record is about its line's size plus the fields the ledger adds.
         estimatedBytes = input.count + lines.count * 200
-        // Small chunks let the writer start early; a small batch is one chunk, done inline.
+        // Small chunks let the writer start early; a small batch is one chunk.
         let chunkSize = lines.count >= 4096 ? max(1024, lines.count / 64) : max(lines.count, 1)
-        let chunks = stride(from: 0, to: lines.count, by: chunkSize).map { _ in Chunk() }
-        self.chunks = chunks
         let work = { @Sendable (index: Int) in
             let range = index * chunkSize..<min((index + 1) * chunkSize, lines.count)
-            chunks[index].finish(Result { () throws(LedgerError) in
+            return Result { () throws(LedgerError) in
                 var prepared: [PreparedEvent] = []
                 prepared.reserveCapacity(range.count)
                 try input.withUnsafeBufferPointer { input throws(LedgerError) in
@@ -70,12 +86,13 @@ public final class PreparedBatch: Sendable {
                     }
                 }
                 return prepared
-            })
+            }
         }
-        if chunks.count == 1 {
-            work(0)
-        } else {
-            DispatchQueue.global().async { DispatchQueue.concurrentPerform(iterations: chunks.count, execute: work) }
+        let chunks = (0..<(lines.count + chunkSize - 1) / chunkSize).map { index in Chunk { work(index) } }
+        self.chunks = chunks
+        // A small batch is prepared by the writer as it takes it.
+        if inBackground, chunks.count > 1 {
+            DispatchQueue.global().async { DispatchQueue.concurrentPerform(iterations: chunks.count) { chunks[$0].prepareUnlessStarted() } }
         }
     }
 
