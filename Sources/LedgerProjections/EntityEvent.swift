@@ -34,7 +34,10 @@ public struct EntityEvent: Sendable, Equatable {
 
     var isCorrection: Bool { type == "event.corrected" }
     var isRetraction: Bool { type == "event.retracted" }
-    var isFix: Bool { isCorrection || isRetraction }
+    var isFix: Bool { EntityEvent.isFix(type: type) }
+
+    /// Whether events of `type` correct or retract another.
+    static func isFix(type: String) -> Bool { type == "event.corrected" || type == "event.retracted" }
 
     /// Whether this fix refers to `event`.
     func targets(_ event: EntityEvent) -> Bool {

@@ -67,12 +67,11 @@ public struct ZoneProjector: LedgerProjector {
             let item = work[slot]
             guard let stored = try ProjectionTables.getJSON(txn, entities, key: item.stream).flatMap(StoredEntity.init(json:)) else { continue }
             work[slot].stored = stored
-            let new = item.positions.map { EntityEvent(events[$0], instant: instants[$0]) }
-            if stored.hasFixes || !appliesOnTop(new, after: (stored.lastInstant, stored.lastSeq)) {
-                work[slot].earlier = try ledger.streamEvents(txn, item.stream, below: new[0].seq)
+            if stored.hasFixes || !appliesOnTop(item.positions, events, instants, after: (stored.lastInstant, stored.lastSeq)) {
+                work[slot].earlier = try ledger.streamEvents(txn, item.stream, below: events[item.positions[0]].seq)
             }
         }
-        let updated = foldInParallel(work, events, instants)
+        let updated = mapInParallel(work, from: 64) { $0.updated(events, instants) }
         var delta = ZoneContribution()
         for (item, (entity, bytes)) in zip(work, updated) {
             delta.add(item.stored?.state ?? JSONObject(), sign: -1)
@@ -111,29 +110,27 @@ public struct ZoneProjector: LedgerProjector {
         }
     }
 
-    /// `updated` of every item, in order, folded in slices on all cores (a few entities are
-    /// done here).
-    static func foldInParallel(_ work: [EntityWork], _ events: [Event], _ instants: [Int64]) -> [(StoredEntity, [UInt8])] {
-        guard work.count >= 64 else { return work.map { $0.updated(events, instants) } }
-        // Slices, more than cores, so a core that finishes early takes the next one.
-        let slices = 16, share = (work.count + slices - 1) / slices
-        var results = [[(StoredEntity, [UInt8])]](repeating: [], count: slices)
+    /// `transform` of every element, in order: for `threshold` elements or more, in slices
+    /// on all cores (more slices than cores, so a core that finishes early takes the next).
+    static func mapInParallel<Element: Sendable, Result>(_ elements: [Element], from threshold: Int, _ transform: @Sendable (Element) -> Result) -> [Result] {
+        guard elements.count >= threshold else { return elements.map(transform) }
+        let slices = 16, share = (elements.count + slices - 1) / slices
+        var results = [[Result]](repeating: [], count: slices)
         results.withUnsafeMutableBufferPointer { slots in
             let slots = UnsafeSendable(slots)
             DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                let mine = work[min(slice * share, work.count)..<min((slice + 1) * share, work.count)]
-                slots.value[slice] = mine.map { $0.updated(events, instants) }
+                slots.value[slice] = elements[min(slice * share, elements.count)..<min((slice + 1) * share, elements.count)].map(transform)
             }
         }
         return results.flatMap { $0 }
     }
 
-    /// Whether `events` are originals in fold order, all after `position`.
-    static func appliesOnTop(_ events: [EntityEvent], after position: (Int64, UInt64)) -> Bool {
+    /// Whether the events at `positions` are originals in fold order, all after `position`.
+    static func appliesOnTop(_ positions: [Int], _ events: [Event], _ instants: [Int64], after position: (Int64, UInt64)) -> Bool {
         var last = position
-        for event in events {
-            guard !event.isFix, (event.instant, event.seq) > last else { return false }
-            last = (event.instant, event.seq)
+        for index in positions {
+            guard !EntityEvent.isFix(type: events[index].type), (instants[index], events[index].seq) > last else { return false }
+            last = (instants[index], events[index].seq)
         }
         return true
     }
@@ -171,18 +168,7 @@ public struct ZoneProjector: LedgerProjector {
 
     /// Each event's effective instant, parsed on all cores for a big batch.
     static func instants(_ events: [Event]) -> [Int64] {
-        guard events.count >= 4096 else { return events.map(EntityEvent.instant(of:)) }
-        var instants = [Int64](repeating: 0, count: events.count)
-        instants.withUnsafeMutableBufferPointer { slots in
-            let slots = UnsafeSendable(slots)
-            let slices = 16, share = (events.count + slices - 1) / slices
-            DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                for position in min(slice * share, events.count)..<min((slice + 1) * share, events.count) {
-                    slots.value[position] = EntityEvent.instant(of: events[position])
-                }
-            }
-        }
-        return instants
+        mapInParallel(events, from: 4096, EntityEvent.instant(of:))
     }
 }
 

@@ -145,7 +145,7 @@ struct SchemaCompiler {
                 throw fail("must be an array of strings", "required")
             }
             node.required = names
-            node.requiredInOrder = names.sorted(by: JSONObject.canonicalOrder)
+            node.requiredSorted = names.sorted(by: JSONObject.canonicalOrder)
         }
         node.additionalProperties = try subschema("additionalProperties")
         if let values = object["enum"] {

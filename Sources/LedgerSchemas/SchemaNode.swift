@@ -18,7 +18,7 @@ final class SchemaNode: @unchecked Sendable {
     /// In the schema's order (the order missing members are reported in) …
     @exclusivity(unchecked) var required: [String] = []
     /// … and in canonical order, to check them all in one walk over an object's members.
-    @exclusivity(unchecked) var requiredInOrder: [String] = []
+    @exclusivity(unchecked) var requiredSorted: [String] = []
     @exclusivity(unchecked) var additionalProperties: SchemaNode?
     @exclusivity(unchecked) var enumValues: [JSONValue]?
     @exclusivity(unchecked) var constValue: JSONValue?
@@ -118,7 +118,7 @@ final class SchemaNode: @unchecked Sendable {
         case .object(let object):
             if let minProperties, object.count < minProperties { fail("minProperties", "must have at least \(minProperties) members") }
             if let maxProperties, object.count > maxProperties { fail("maxProperties", "must have at most \(maxProperties) members") }
-            if !SchemaNode.hasAll(requiredInOrder, object) {
+            if !SchemaNode.hasAll(requiredSorted, object) {
                 for name in required where object[name] == nil { fail("required", "missing required member '\(name)'") }
             }
             var next = 0  // the first property whose name is not before the member's key

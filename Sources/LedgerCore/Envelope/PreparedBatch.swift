@@ -56,7 +56,7 @@ public final class PreparedBatch: Sendable {
     /// Events already prepared, as one chunk.
     public init(_ events: [PreparedEvent]) {
         count = events.count
-        estimatedBytes = events.reduce(0) { $0 + $1.parts.count + 200 }
+        estimatedBytes = events.reduce(0) { $0 + $1.recordBytes }
         chunks = [Chunk(ready: events)]
     }
 
@@ -67,7 +67,7 @@ public final class PreparedBatch: Sendable {
          inBackground: Bool = true) {
         count = lines.count
         // A record is about its line's size plus the fields the ledger adds.
-        estimatedBytes = input.count + lines.count * 200
+        estimatedBytes = input.count + lines.count * PreparedEvent.ledgerFieldBytes
         // Small chunks let the writer start early; a small batch is one chunk.
         let chunkSize = lines.count >= 4096 ? max(1024, lines.count / 64) : max(lines.count, 1)
         let work = { @Sendable (index: Int) in

@@ -4,7 +4,8 @@ import LedgerSchemas
 /// A draft made ready for the write transaction: checked against the event catalog, its id
 /// chosen, and the canonical
 /// bytes of every field that does not depend on the ledger's state already written. Preparing
-/// runs before the transaction (in parallel for big batches) and keeps no parsed JSON; inside
+/// runs before the transaction (in parallel for big batches) and keeps of the parsed JSON only
+/// `data`, for the projections maintained in the same transaction; inside
 /// the transaction only `prev`, `recorded`, `seq` and `version` are filled in and the record
 /// hashed. A class, so that the write loop and the batch's arrays pass one reference around
 /// instead of copying a dozen fields.
@@ -37,6 +38,13 @@ public final class PreparedEvent: Sendable {
     let parts: [UInt8]
     /// Where the `effective` part starts, and where the tail does.
     let effectiveStart: Int, tailStart: Int
+
+    /// About what the members the ledger adds take in a record (`hash`, `prev`, `recorded`,
+    /// `schemaVersion`, `seq`, `version`): an upper bound for sizing.
+    static let ledgerFieldBytes = 200
+
+    /// About how many bytes the event's record takes.
+    var recordBytes: Int { parts.count + PreparedEvent.ledgerFieldBytes }
 
     public convenience init(_ draft: EventDraft, line: Int? = nil, today: EffectiveTime) throws(LedgerError) {
         try self.init(draft, line: line, today: today, validation: .catalog)
@@ -71,7 +79,7 @@ public final class PreparedEvent: Sendable {
         tailStart = parts.count
         PreparedEvent.writeTail(source: draft.source, stream: draft.stream, type: draft.type, into: &parts)
         self.parts = parts
-        guard parts.count + 200 <= Limits.maxEventBytes else {
+        guard recordBytes <= Limits.maxEventBytes else {
             throw LedgerError(.invalidInput, "event is over the limit of \(Limits.maxEventBytes) bytes", line: line)
         }
     }

@@ -17,7 +17,7 @@ struct BatchStreams {
 
     /// The stream's version now: after this batch's events so far, else the one `stored` reads.
     /// A stream the batch has seen costs one dictionary lookup.
-    mutating func version(of stream: String, stored: () throws -> UInt64) rethrows -> UInt64 {
+    func version(of stream: String, stored: () throws -> UInt64) rethrows -> UInt64 {
         if let progress = streams[stream] { return progress.before + UInt64(progress.seqs.count) }
         return try stored()
     }

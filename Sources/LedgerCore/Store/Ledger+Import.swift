@@ -30,7 +30,7 @@ extension Ledger {
                 }
             }
             try storage("cannot import") {
-                try environment.reserve(bytes: events.reduce(0) { $0 + $1.event.parts.count + 200 } * 3)
+                try environment.reserve(bytes: events.reduce(0) { $0 + $1.event.recordBytes } * 3)
                 try environment.write { txn in try importInTransaction(txn, events, first: start == 0) }
             }
             start += chunk.count

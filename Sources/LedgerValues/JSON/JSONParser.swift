@@ -175,21 +175,15 @@ public struct JSONParser {
                     position -= 1
                 }
             }
-            for position in 1..<members.count where JSONObject.sameKey(members[position - 1].key, members[position].key) {
-                throw error("duplicate key \"\(MessageText.quote(members[position].key))\"")
-            }
-            return JSONObject(sortedMembers: members)
+        } else {
+            // Sort positions rather than members, so values are moved once.
+            let order = members.indices.sorted { JSONObject.canonicalOrder(members[$0].key, members[$1].key) }
+            members = order.map { members[$0] }
         }
-        // Sort positions rather than members, so values are moved once.
-        let keys = members.map(\.key)
-        let order = keys.indices.sorted { JSONObject.canonicalOrder(keys[$0], keys[$1]) }
-        var result: [(key: String, value: JSONValue)] = []
-        result.reserveCapacity(members.count)
-        for position in order {
-            if let last = result.last?.key, JSONObject.sameKey(last, keys[position]) { throw error("duplicate key \"\(MessageText.quote(last))\"") }
-            result.append(members[position])
+        for position in 1..<members.count where JSONObject.sameKey(members[position - 1].key, members[position].key) {
+            throw error("duplicate key \"\(MessageText.quote(members[position].key))\"")
         }
-        return JSONObject(sortedMembers: result)
+        return JSONObject(sortedMembers: members)
     }
 
     private mutating func parseArray(depth: Int) throws(JSONParseError) -> [JSONValue] {
