@@ -51,6 +51,12 @@ public final class JSONSchema: Sendable {
         return failures
     }
 
+    /// Whether value `node` of `tape` is valid, checked straight from the tape without
+    /// building it. A failure is not worded: `validate` does that.
+    public func verdict(_ tape: JSONTape, at node: Int) -> TapeVerdict {
+        root.verdict(tape, node)
+    }
+
     public func isValid(_ instance: JSONValue) -> Bool {
         var failures: [ValidationFailure] = []
         var path: [String] = []
@@ -192,6 +198,15 @@ struct SchemaCompiler {
             guard let text = reference.stringValue else { throw fail("must be a string", "$ref") }
             references.append((node, text, appendPointer(location, "$ref")))
         }
+        node.propertyKeys = node.properties.map { Array($0.name.utf8) }
+        node.requiredKeys = node.requiredSorted.map { Array($0.utf8) }
+        let names = node.propertyKeys + node.requiredKeys
+        let valuesComparable = ((node.enumValues ?? []) + (node.constValue.map { [$0] } ?? [])).allSatisfy {
+            if case .array = $0 { return false }
+            if case .object = $0 { return false }
+            return true
+        }
+        node.tapeReady = !node.uniqueItems && valuesComparable && names.allSatisfy { $0.allSatisfy { $0 < 0x80 } }
         return node
     }
 

@@ -45,6 +45,12 @@ final class SchemaNode: @unchecked Sendable {
     @exclusivity(unchecked) var format: String?
     @exclusivity(unchecked) var reference: SchemaNode?
 
+    /// For `verdict`: the names of `properties` and `requiredSorted` as bytes, and whether
+    /// it can check this node (no keyword it leaves to `validate`, every name ASCII).
+    @exclusivity(unchecked) var propertyKeys: [[UInt8]] = []
+    @exclusivity(unchecked) var requiredKeys: [[UInt8]] = []
+    @exclusivity(unchecked) var tapeReady = false
+
     init(location: String, constant: Bool?) {
         self.location = location
         self.constant = constant

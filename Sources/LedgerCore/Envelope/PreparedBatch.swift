@@ -75,10 +75,16 @@ public final class PreparedBatch: Sendable {
             return Result { () throws(LedgerError) in
                 var prepared: [PreparedEvent] = []
                 prepared.reserveCapacity(range.count)
+                var tape = JSONTape()
                 try input.withUnsafeBufferPointer { input throws(LedgerError) in
                     for (number, line) in lines[range] {
+                        let bytes = UnsafeBufferPointer(rebasing: input[line])
+                        if let event = PreparedEvent.fromTape(bytes, number: number, today: today, validation: validation, tape: &tape) {
+                            prepared.append(event)
+                            continue
+                        }
                         do throws(LedgerError) {
-                            let draft = try EventDraft(json: UnsafeBufferPointer(rebasing: input[line]))
+                            let draft = try EventDraft(json: bytes)
                             prepared.append(try PreparedEvent(draft, line: number, today: today, validation: validation))
                         } catch {
                             throw error.at(line: number)

@@ -51,33 +51,50 @@ public final class PreparedEvent: Sendable {
     }
 
     @_spi(Benchmark)
-    public init(_ draft: EventDraft, line: Int? = nil, today: EffectiveTime, validation: DataValidation) throws(LedgerError) {
+    public convenience init(_ draft: EventDraft, line: Int? = nil, today: EffectiveTime, validation: DataValidation) throws(LedgerError) {
+        let schemaVersion: Int
         do {
             try draft.validate()
             schemaVersion = try PreparedEvent.checkData(draft, validation)
         } catch {
             throw error.at(line: line)
         }
-        (reference, replacementData) = PreparedEvent.correctionTarget(draft)
-        self.data = draft.data
-        self.actor = draft.actor
-        self.source = draft.source
-        self.line = line
-        self.clientId = draft.id != nil
-        self.id = draft.id ?? EventIdentifier.generate()
-        self.type = draft.type
-        self.stream = draft.stream
-        self.expectedVersion = draft.expectedVersion
-        self.effective = draft.effective ?? today
-        self.effectiveGiven = draft.effective != nil
+        let (reference, replacementData) = PreparedEvent.correctionTarget(draft)
+        let id = draft.id ?? EventIdentifier.generate()
+        let effective = draft.effective ?? today
         var parts: [UInt8] = []
         parts.reserveCapacity(512)
         PreparedEvent.writeContent(actor: draft.actor, data: draft.data, into: &parts)
+        try self.init(id: id, clientId: draft.id != nil, type: draft.type, stream: draft.stream, expectedVersion: draft.expectedVersion,
+                      effective: effective, effectiveGiven: draft.effective != nil, schemaVersion: schemaVersion, data: draft.data,
+                      actor: draft.actor, source: draft.source, reference: reference, replacementData: replacementData, line: line,
+                      content: parts)
+    }
+
+    /// Completes the parts after `content` (the members before `effective`) and checks the size.
+    init(id: String, clientId: Bool, type: String, stream: String, expectedVersion: UInt64?, effective: EffectiveTime,
+         effectiveGiven: Bool, schemaVersion: Int, data: JSONObject, actor: String?, source: String?,
+         reference: EventReference?, replacementData: JSONObject?, line: Int?, content: [UInt8]) throws(LedgerError) {
+        self.id = id
+        self.clientId = clientId
+        self.type = type
+        self.stream = stream
+        self.expectedVersion = expectedVersion
+        self.effective = effective
+        self.effectiveGiven = effectiveGiven
+        self.schemaVersion = schemaVersion
+        self.data = data
+        self.actor = actor
+        self.source = source
+        self.reference = reference
+        self.replacementData = replacementData
+        self.line = line
+        var parts = content
         effectiveStart = parts.count
         PreparedEvent.member("effective", .string(effective.text), into: &parts)
         PreparedEvent.member("id", .string(id), into: &parts)
         tailStart = parts.count
-        PreparedEvent.writeTail(source: draft.source, stream: draft.stream, type: draft.type, into: &parts)
+        PreparedEvent.writeTail(source: source, stream: stream, type: type, into: &parts)
         self.parts = parts
         guard recordBytes <= Limits.maxEventBytes else {
             throw LedgerError(.invalidInput, "event is over the limit of \(Limits.maxEventBytes) bytes", line: line)
@@ -125,7 +142,7 @@ public final class PreparedEvent: Sendable {
         member("type", .string(type), into: &out)
     }
 
-    private static func member(_ key: StaticString, _ value: JSONValue, into out: inout [UInt8]) {
+    static func member(_ key: StaticString, _ value: JSONValue, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
         out.append(contentsOf: "\":".utf8)

@@ -215,14 +215,7 @@ public struct JSONParser {
         // bytes at a time up to the first quote, backslash or control character (a byte is
         // flagged when the XOR makes it zero, or when it is below 0x20; the lowest flag is
         // always a true one), noting on the way whether any byte is non-ASCII.
-        var highBitsSeen: UInt64 = 0
-        let raw = UnsafeRawBufferPointer(bytes)
-        while index + 8 <= bytes.count {
-            let word = StringBytes.word(raw, at: index)
-            if StringBytes.specials(word) != 0 { break }
-            highBitsSeen |= word
-            index += 8
-        }
+        var highBitsSeen = StringBytes.skipPlainWords(bytes, from: &index)
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
@@ -320,67 +313,22 @@ public struct JSONParser {
     // MARK: Numbers
 
     private mutating func parseNumber() throws(JSONParseError) -> Double {
-        let start = index
-        var negative = false
-        if bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
-        guard index < bytes.count, isDigit(bytes[index]) else { throw error("a digit was expected in a number") }
-        if bytes[index] == UInt8(ascii: "0"), index + 1 < bytes.count, isDigit(bytes[index + 1]) {
-            throw error("numbers may not have leading zeros")
+        do {
+            let literal = try NumberLiteral.scan(bytes, at: index).get()
+            index = literal.end
+            return try literal.value(in: bytes).get()
+        } catch {
+            throw JSONParseError(offset: error.offset, reason: error.reason)
         }
-        var integer: UInt64 = 0
-        var digits = 0
-        while index < bytes.count, isDigit(bytes[index]) {
-            if digits < 19 { integer = integer &* 10 &+ UInt64(bytes[index] - UInt8(ascii: "0")) }
-            digits += 1
-            index += 1
-        }
-        var isInteger = true
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            isInteger = false
-            index += 1
-            guard index < bytes.count, isDigit(bytes[index]) else { throw error("a digit was expected after the decimal point") }
-            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            isInteger = false
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < bytes.count, isDigit(bytes[index]) else { throw error("a digit was expected in the exponent") }
-            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-        }
-        if isInteger && digits <= 16 {
-            guard integer <= 9_007_199_254_740_992 else {
-                throw JSONParseError(offset: start, reason: "integer beyond ±2^53 cannot be held exactly (write it as a string)")
-            }
-            return negative ? -Double(integer) : Double(integer)
-        }
-        let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let value = Double(literal), value.isFinite else {
-            throw JSONParseError(offset: start, reason: "number \(MessageText.quote(literal)) is out of range")
-        }
-        if isInteger || abs(value) > JSONValue.maxExactInteger {
-            throw JSONParseError(offset: start, reason: "number beyond ±2^53 cannot be held exactly (write it as a string)")
-        }
-        return value
     }
 
     // MARK: Helpers
 
     @inline(__always)
-    private mutating func skipWhitespace() {
-        while index < bytes.count {
-            switch bytes[index] {
-            case 0x20, 0x0A, 0x0D, 0x09: index += 1
-            default: return
-            }
-        }
-    }
+    private mutating func skipWhitespace() { StringBytes.skipWhitespace(bytes, from: &index) }
 
     @inline(__always)
     private func peek() -> UInt8? { index < bytes.count ? bytes[index] : nil }
-
-    @inline(__always)
-    private func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
 
     private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
         let count = literal.utf8CodeUnitCount

@@ -1,0 +1,159 @@
+import LedgerValues
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// What checking a value straight from its tape found.
+public enum TapeVerdict: Sendable {
+    case valid, invalid
+    /// The tape's check does not handle a keyword met on the way (`uniqueItems`, an `enum`
+    /// or `const` holding arrays or objects, a property name that is not ASCII): only
+    /// `validate` can tell.
+    case unknown
+
+    /// Both hold: invalid if either is (the second is not checked when the first is),
+    /// else unknown if either is.
+    @inline(__always)
+    func and(_ other: @autoclosure () -> TapeVerdict) -> TapeVerdict {
+        if self == .invalid { return .invalid }
+        let second = other()
+        if second == .invalid { return .invalid }
+        return self == .valid && second == .valid ? .valid : .unknown
+    }
+
+    @inline(__always)
+    init(_ holds: Bool) { self = holds ? .valid : .invalid }
+}
+
+extension SchemaNode {
+    /// Checks value `node` of `tape`: the batch's fast path, which builds nothing and words
+    /// no failure (the caller asks `validate` for that).
+    func verdict(_ tape: JSONTape, _ node: Int) -> TapeVerdict {
+        if let constant { return TapeVerdict(constant) }
+        guard tapeReady else { return .unknown }
+        var verdict = TapeVerdict.valid
+        if let reference {
+            verdict = reference.verdict(tape, node)
+            if verdict == .invalid { return .invalid }
+        }
+        let value = tape.nodes[node]
+        if let types, !types.contains(where: { $0.admits(value) }) { return .invalid }
+        if let enumValues, !enumValues.contains(where: { tape.scalar(node, equals: $0) }) { return .invalid }
+        if let constValue, !tape.scalar(node, equals: constValue) { return .invalid }
+
+        switch value.kind {
+        case .string:
+            if minLength != nil || maxLength != nil {
+                let length = tape.stringBytes(node).reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+                if let minLength, length < minLength { return .invalid }
+                if let maxLength, length > maxLength { return .invalid }
+            }
+            if pattern != nil || format != nil {
+                let text = tape.string(node)
+                if let pattern, !pattern.matches(text) { return .invalid }
+                if let format, !SchemaNode.conforms(text, to: format) { return .invalid }
+            }
+        case .number:
+            let n = value.number
+            if let minimum, n < minimum { return .invalid }
+            if let maximum, n > maximum { return .invalid }
+            if let exclusiveMinimum, n <= exclusiveMinimum { return .invalid }
+            if let exclusiveMaximum, n >= exclusiveMaximum { return .invalid }
+        case .array:
+            if let minItems, value.count < minItems { return .invalid }
+            if let maxItems, value.count > maxItems { return .invalid }
+            if let items {
+                var element = node + 1
+                for _ in 0..<Int(value.count) {
+                    verdict = verdict.and(items.verdict(tape, element))
+                    if verdict == .invalid { return .invalid }
+                    element = Int(tape.nodes[element].next)
+                }
+            }
+        case .object:
+            if let minProperties, value.count < minProperties { return .invalid }
+            if let maxProperties, value.count > maxProperties { return .invalid }
+            verdict = verdict.and(membersVerdict(tape, node))
+            if verdict == .invalid { return .invalid }
+        default:
+            break
+        }
+        return verdict.and(applicatorsVerdict(tape, node))
+    }
+
+    /// `allOf`, `anyOf`, `oneOf`, `not` and `if`/`then`/`else`.
+    private func applicatorsVerdict(_ tape: JSONTape, _ node: Int) -> TapeVerdict {
+        var verdict = TapeVerdict.valid
+        if let allOf {
+            for schema in allOf {
+                verdict = verdict.and(schema.verdict(tape, node))
+                if verdict == .invalid { return .invalid }
+            }
+        }
+        if let anyOf {
+            let verdicts = anyOf.map { $0.verdict(tape, node) }
+            verdict = verdict.and(verdicts.contains(.valid) ? .valid : verdicts.contains(.unknown) ? .unknown : .invalid)
+        }
+        if let oneOf {
+            let verdicts = oneOf.map { $0.verdict(tape, node) }
+            verdict = verdict.and(verdicts.contains(.unknown) ? .unknown : TapeVerdict(verdicts.filter { $0 == .valid }.count == 1))
+        }
+        if let not {
+            switch not.verdict(tape, node) {
+            case .valid: return .invalid
+            case .invalid: break
+            case .unknown: verdict = verdict.and(.unknown)
+            }
+        }
+        if let ifSchema {
+            switch ifSchema.verdict(tape, node) {
+            case .valid: if let thenSchema { verdict = verdict.and(thenSchema.verdict(tape, node)) }
+            case .invalid: if let elseSchema { verdict = verdict.and(elseSchema.verdict(tape, node)) }
+            case .unknown: verdict = verdict.and(.unknown)
+            }
+        }
+        return verdict
+    }
+
+    /// `required`, `properties` and `additionalProperties`, in one walk of the members and
+    /// the schema's names side by side (both in byte order: every name is ASCII here).
+    private func membersVerdict(_ tape: JSONTape, _ node: Int) -> TapeVerdict {
+        var verdict = TapeVerdict.valid
+        var nextRequired = 0, nextProperty = 0
+        for key in tape.memberKeys(node) {
+            let name = tape.stringBytes(Int(key))
+            if nextRequired < requiredKeys.count, SchemaNode.compare(requiredKeys[nextRequired], name) == 0 { nextRequired += 1 }
+            while nextProperty < propertyKeys.count, SchemaNode.compare(propertyKeys[nextProperty], name) < 0 { nextProperty += 1 }
+            if nextProperty < propertyKeys.count, SchemaNode.compare(propertyKeys[nextProperty], name) == 0 {
+                verdict = verdict.and(properties[nextProperty].node.verdict(tape, Int(key) + 1))
+                nextProperty += 1
+            } else if let additionalProperties {
+                verdict = verdict.and(additionalProperties.verdict(tape, Int(key) + 1))
+            }
+            if verdict == .invalid { return .invalid }
+        }
+        return nextRequired == requiredKeys.count ? verdict : .invalid
+    }
+
+    /// Byte order of a name and a key: negative, zero (the same) or positive.
+    @inline(__always)
+    private static func compare(_ name: [UInt8], _ key: UnsafeBufferPointer<UInt8>) -> Int {
+        name.withUnsafeBufferPointer { name in
+            let common = min(name.count, key.count)
+            let byBytes = common == 0 ? 0 : Int(memcmp(name.baseAddress!, key.baseAddress!, common))
+            return byBytes != 0 ? byBytes : name.count - key.count
+        }
+    }
+}
+
+extension JSONType {
+    func admits(_ node: JSONTape.Node) -> Bool {
+        switch (self, node.kind) {
+        case (.null, .null), (.boolean, .boolean), (.number, .number), (.string, .string), (.array, .array), (.object, .object): return true
+        case (.integer, .number): return node.number.rounded(.towardZero) == node.number
+        default: return false
+        }
+    }
+}

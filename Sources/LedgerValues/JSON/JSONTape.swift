@@ -1,0 +1,352 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// One JSON text read into a flat list of nodes that point into the input bytes: no value,
+/// string or object is allocated. It is the batch's fast path: an event is validated and
+/// written canonically straight from its tape.
+///
+/// The tape reads only the common form of a line and declines the rest (`read` returns
+/// false): a string with an escape, a key that is not ASCII, a duplicate key, a number it
+/// cannot read exactly, nesting deeper than the limit, an object of more than 32 members,
+/// and every kind of malformed input.
+/// `JSONParser` handles those, and words the error; a declined line costs one more parse.
+/// What the tape does read, it reads as `JSONParser` does (tests compare the two).
+///
+/// A tape is reused from line to line (`read` replaces its contents), so it allocates only
+/// while it grows.
+public struct JSONTape {
+    public enum Kind: UInt8, Sendable {
+        case null, boolean, number, string, array, object
+    }
+
+    /// A value. Containers are followed by their contents: an array by its elements, an
+    /// object by its members, each a key (a string node) then its value.
+    public struct Node {
+        public let kind: Kind
+        /// A boolean's value.
+        public let flag: Bool
+        /// An array's elements, an object's members.
+        public let count: Int32
+        /// A string's bytes in the input (without quotes). An object's member keys in
+        /// canonical order: `order[start..<start + count]`.
+        public let start: Int32, length: Int32
+        /// The node after this value and all it contains.
+        public var next: Int32
+        public let number: Double
+    }
+
+    public private(set) var nodes: [Node] = []
+    /// Key nodes, object by object, in canonical key order.
+    public private(set) var order: [Int32] = []
+    /// The keys of the objects being read, innermost last.
+    private var keys: [Int32] = []
+    private var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    private var index = 0
+    private var maxDepth = JSONParser.defaultMaxDepth
+
+    public init() {
+        nodes.reserveCapacity(64)
+        order.reserveCapacity(32)
+        keys.reserveCapacity(32)
+    }
+
+    /// Reads `input` (which must outlive the tape's use) as one JSON value with optional
+    /// white space around it. False when the tape declines it.
+    public mutating func read(_ input: UnsafeBufferPointer<UInt8>, maxDepth: Int) -> Bool {
+        nodes.removeAll(keepingCapacity: true)
+        order.removeAll(keepingCapacity: true)
+        keys.removeAll(keepingCapacity: true)
+        bytes = input
+        index = 0
+        self.maxDepth = maxDepth
+        skipWhitespace()
+        guard readValue(depth: 0) else { return false }
+        skipWhitespace()
+        return index == bytes.count
+    }
+
+    /// The bytes of the string node `node` (valid UTF-8, no escapes).
+    @inline(__always)
+    public func stringBytes(_ node: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[Int(nodes[node].start)..<Int(nodes[node].start + nodes[node].length)])
+    }
+
+    public func string(_ node: Int) -> String { String(decoding: stringBytes(node), as: UTF8.self) }
+
+    /// The member keys of object `node` in canonical order (each value is the node after its key).
+    @inline(__always)
+    public func memberKeys(_ node: Int) -> ArraySlice<Int32> {
+        order[Int(nodes[node].start)..<Int(nodes[node].start + nodes[node].count)]
+    }
+
+    /// Whether string node `node` holds exactly `text`'s bytes (code points, as JSON compares).
+    public func string(_ node: Int, equals text: StaticString) -> Bool {
+        let key = stringBytes(node)
+        return key.count == text.utf8CodeUnitCount && (key.isEmpty || memcmp(key.baseAddress!, text.utf8Start, key.count) == 0)
+    }
+
+    /// Whether `node` equals `value`. Only strings, numbers, booleans and null are compared;
+    /// a container is never equal here, so a caller that needs containers compared declines.
+    public func scalar(_ node: Int, equals value: JSONValue) -> Bool {
+        switch (nodes[node].kind, value) {
+        case (.null, .null): return true
+        case (.boolean, .bool(let flag)): return nodes[node].flag == flag
+        case (.number, .number(let number)): return nodes[node].number == number
+        case (.string, .string(var text)):
+            let own = stringBytes(node)
+            return text.withUTF8 { $0.count == own.count && ($0.isEmpty || memcmp($0.baseAddress!, own.baseAddress!, own.count) == 0) }
+        default: return false
+        }
+    }
+
+    /// The canonical bytes (RFC 8785) of `node`, appended to `out`: the same bytes
+    /// `JSONValue.writeCanonical` writes for the parsed value.
+    public func writeCanonical(_ node: Int, into out: inout [UInt8]) {
+        let value = nodes[node]
+        switch value.kind {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .boolean: out.append(contentsOf: value.flag ? "true".utf8 : "false".utf8)
+        case .number: CanonicalJSON.writeNumber(value.number, into: &out)
+        case .string:
+            // No escapes and no control characters (the tape declines both): the bytes are canonical.
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: stringBytes(node))
+            out.append(UInt8(ascii: "\""))
+        case .array:
+            out.append(UInt8(ascii: "["))
+            var element = node + 1
+            for position in 0..<Int(value.count) {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                writeCanonical(element, into: &out)
+                element = Int(nodes[element].next)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object:
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for key in memberKeys(node) {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                writeCanonical(Int(key), into: &out)
+                out.append(UInt8(ascii: ":"))
+                writeCanonical(Int(key) + 1, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// `node` as a value, as `JSONParser` would have returned it.
+    public func value(_ node: Int) -> JSONValue {
+        let value = nodes[node]
+        switch value.kind {
+        case .null: return .null
+        case .boolean: return .bool(value.flag)
+        case .number: return .number(value.number)
+        case .string: return .string(string(node))
+        case .array:
+            var elements: [JSONValue] = []
+            elements.reserveCapacity(Int(value.count))
+            var element = node + 1
+            for _ in 0..<Int(value.count) {
+                elements.append(self.value(element))
+                element = Int(nodes[element].next)
+            }
+            return .array(elements)
+        case .object:
+            return .object(JSONObject(sortedMembers: memberKeys(node).map { (string(Int($0)), self.value(Int($0) + 1)) }))
+        }
+    }
+
+    // MARK: Reading
+
+    private mutating func readValue(depth: Int) -> Bool {
+        guard index < bytes.count else { return false }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return readObject(depth: depth + 1)
+        case UInt8(ascii: "["): return readArray(depth: depth + 1)
+        case UInt8(ascii: "\""): return readString()
+        case UInt8(ascii: "t"): return readLiteral("true", .boolean, true)
+        case UInt8(ascii: "f"): return readLiteral("false", .boolean, false)
+        case UInt8(ascii: "n"): return readLiteral("null", .null, false)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return readNumber()
+        default: return false
+        }
+    }
+
+    private mutating func readObject(depth: Int) -> Bool {
+        guard depth <= maxDepth else { return false }
+        let node = nodes.count
+        nodes.append(Node(kind: .object, flag: false, count: 0, start: 0, length: 0, next: 0, number: 0))
+        index += 1
+        skipWhitespace()
+        var count = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+        } else {
+            while true {
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), readString(asciiOnly: true) else { return false }
+                keys.append(Int32(nodes.count - 1))
+                count += 1
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
+                index += 1
+                skipWhitespace()
+                guard readValue(depth: depth) else { return false }
+                skipWhitespace()
+                guard index < bytes.count else { return false }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    skipWhitespace()
+                    continue
+                }
+                guard bytes[index] == UInt8(ascii: "}") else { return false }
+                index += 1
+                break
+            }
+        }
+        // Insertion sort below stays cheap for the objects events have; the parser sorts bigger ones.
+        guard count <= 32 else { return false }
+        // The object's keys are the top of the stack (those of the objects it contains have
+        // been moved off): they go to `order`, after those of the objects it contains.
+        let start = order.count
+        order.append(contentsOf: keys[(keys.count - count)...])
+        keys.removeLast(count)
+        let sorted: Bool
+        do {  // copies of the tape for the sort, gone before `nodes` is written again
+            let keyNodes = self.nodes, bytes = self.bytes
+            sorted = order.withUnsafeMutableBufferPointer { order -> Bool in
+                // Insertion sort: keys mostly arrive sorted, or nearly. ASCII keys sort by bytes
+                // as by UTF-16 code units.
+                for next in (start + 1)..<max(start + 1, order.count) {
+                    var position = next
+                    while position > start {
+                        let comparison = JSONTape.compareKeys(keyNodes[Int(order[position - 1])], keyNodes[Int(order[position])], in: bytes)
+                        if comparison == 0 { return false }  // a duplicate: the parser words the error
+                        if comparison < 0 { break }
+                        order.swapAt(position, position - 1)
+                        position -= 1
+                    }
+                }
+                return true
+            }
+        }
+        guard sorted else { return false }
+        nodes[node] = Node(kind: .object, flag: false, count: Int32(count), start: Int32(start), length: 0,
+                           next: Int32(nodes.count), number: 0)
+        return true
+    }
+
+    private mutating func readArray(depth: Int) -> Bool {
+        guard depth <= maxDepth else { return false }
+        let node = nodes.count
+        nodes.append(Node(kind: .array, flag: false, count: 0, start: 0, length: 0, next: 0, number: 0))
+        index += 1
+        skipWhitespace()
+        var count: Int32 = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+        } else {
+            while true {
+                guard readValue(depth: depth) else { return false }
+                count += 1
+                skipWhitespace()
+                guard index < bytes.count else { return false }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    skipWhitespace()
+                    continue
+                }
+                guard bytes[index] == UInt8(ascii: "]") else { return false }
+                index += 1
+                break
+            }
+        }
+        nodes[node] = Node(kind: .array, flag: false, count: count, start: 0, length: 0, next: Int32(nodes.count), number: 0)
+        return true
+    }
+
+    /// A string without escapes or control characters, checked as UTF-8 (or as ASCII).
+    private mutating func readString(asciiOnly: Bool = false) -> Bool {
+        index += 1
+        let start = index
+        var highBitsSeen = StringBytes.skipPlainWords(bytes, from: &index)
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") { break }
+            guard byte >= 0x20, byte != UInt8(ascii: "\\") else { return false }
+            highBitsSeen |= UInt64(byte)
+            index += 1
+        }
+        guard index < bytes.count else { return false }
+        let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        if highBitsSeen & StringBytes.highBits != 0 {
+            guard !asciiOnly, JSONTape.isValidUTF8(text) else { return false }
+        }
+        index += 1
+        nodes.append(Node(kind: .string, flag: false, count: 0, start: Int32(start), length: Int32(text.count),
+                          next: Int32(nodes.count + 1), number: 0))
+        return true
+    }
+
+    /// A number as the parser reads it, declined where the parser would refuse it.
+    private mutating func readNumber() -> Bool {
+        guard case .success(let literal) = NumberLiteral.scan(bytes, at: index),
+              case .success(let number) = literal.value(in: bytes) else { return false }
+        index = literal.end
+        nodes.append(Node(kind: .number, flag: false, count: 0, start: 0, length: 0, next: Int32(nodes.count + 1), number: number))
+        return true
+    }
+
+    private mutating func readLiteral(_ literal: StaticString, _ kind: Kind, _ flag: Bool) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count, memcmp(bytes.baseAddress! + index, literal.utf8Start, count) == 0 else { return false }
+        index += count
+        nodes.append(Node(kind: kind, flag: flag, count: 0, start: 0, length: 0, next: Int32(nodes.count + 1), number: 0))
+        return true
+    }
+
+    /// Byte order of two ASCII keys: negative, zero (the same) or positive.
+    @inline(__always)
+    private static func compareKeys(_ a: Node, _ b: Node, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let common = Int(min(a.length, b.length))
+        let byBytes = common == 0 ? 0 : Int(memcmp(bytes.baseAddress! + Int(a.start), bytes.baseAddress! + Int(b.start), common))
+        return byBytes != 0 ? byBytes : Int(a.length - b.length)
+    }
+
+    @inline(__always)
+    private mutating func skipWhitespace() { StringBytes.skipWhitespace(bytes, from: &index) }
+
+    /// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let lead = bytes[i]
+            if lead < 0x80 { i += 1; continue }
+            func continuation(_ offset: Int) -> Bool { i + offset < n && bytes[i + offset] & 0xC0 == 0x80 }
+            switch lead {
+            case 0xC2...0xDF:
+                guard continuation(1) else { return false }
+                i += 2
+            case 0xE0...0xEF:
+                guard continuation(1), continuation(2) else { return false }
+                let second = bytes[i + 1]
+                if lead == 0xE0, second < 0xA0 { return false }  // overlong
+                if lead == 0xED, second > 0x9F { return false }  // a surrogate
+                i += 3
+            case 0xF0...0xF4:
+                guard continuation(1), continuation(2), continuation(3) else { return false }
+                let second = bytes[i + 1]
+                if lead == 0xF0, second < 0x90 { return false }  // overlong
+                if lead == 0xF4, second > 0x8F { return false }  // above U+10FFFF
+                i += 4
+            default:
+                return false
+            }
+        }
+        return true
+    }
+}

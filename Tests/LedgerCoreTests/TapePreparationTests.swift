@@ -1,0 +1,104 @@
+import Testing
+@_spi(Benchmark) @testable import LedgerCore
+import LedgerValues
+import TestSupport
+
+/// A batch line is prepared from its tape when it can be, else from its parsed draft. Both
+/// ways must give the same event: the same fields and the same canonical bytes.
+@Suite struct TapePreparationTests {
+    private let today = EffectiveTime("2022-01-14")!
+
+    private func fromTape(_ line: String) -> PreparedEvent? {
+        var tape = JSONTape()
+        return Array(line.utf8).withUnsafeBufferPointer {
+            PreparedEvent.fromTape($0, number: 7, today: today, validation: .catalog, tape: &tape)
+        }
+    }
+
+    private func fromDraft(_ line: String) -> Result<PreparedEvent, LedgerError> {
+        Result { () throws(LedgerError) in
+            let draft = try Array(line.utf8).withUnsafeBufferPointer { bytes throws(LedgerError) in try EventDraft(json: bytes) }
+            return try PreparedEvent(draft, line: 7, today: today)
+        }
+    }
+
+    private func expectSame(_ tape: PreparedEvent, _ draft: PreparedEvent, _ line: String) {
+        // A generated id differs from one preparing to the next; the rest must not.
+        #expect(tape.parts[..<tape.effectiveStart] == draft.parts[..<draft.effectiveStart], "\(line)")
+        #expect(tape.parts[tape.tailStart...] == draft.parts[draft.tailStart...], "\(line)")
+        if draft.clientId { #expect(tape.parts == draft.parts, "\(line)") }
+        #expect(tape.type == draft.type && tape.stream == draft.stream && tape.actor == draft.actor && tape.source == draft.source, "\(line)")
+        #expect(tape.effective == draft.effective && tape.effectiveGiven == draft.effectiveGiven, "\(line)")
+        #expect(tape.expectedVersion == draft.expectedVersion && tape.schemaVersion == draft.schemaVersion, "\(line)")
+        #expect(tape.data == draft.data && tape.line == draft.line && tape.clientId == draft.clientId, "\(line)")
+        if draft.clientId { #expect(tape.id == draft.id, "\(line)") }
+    }
+
+    @Test func preparesTheCommonLinesAsTheDraftDoes() throws {
+        let lines = [
+            #"{"id":"a-1","type":"project.signed","stream":"project/medela","effective":"2021-07-06","actor":"clerk-7","source":"article p.3","data":{"investor":{"zh":"美德乐","en":"Medela"},"sector":"medical_devices","origin":"CH","registeredForeignCapitalUsd":30000000}}"#,
+            #"{"type":"road.delivered","stream":"road/xujiaguan","data":{"name":{"zh":"徐家观路"},"lengthM":1250.5},"expectedVersion":0,"schemaVersion":1}"#,
+            #"{"data":{"estate":{"zh":"澄阳"},"units":120},"stream":"housing/chengyang","type":"housing.batch_handed_over","effective":"2022-01-01T09:30:00+08:00","seq":9,"hash":"x","prev":null,"recorded":1,"version":[]}"#,
+            #" {"id":"b-2", "type":"project.signed", "stream":"project/baweitong-hq", "schemaVersion":1, "data":{"investor":{"zh":"八维通"},"sector":"smart_mobility","foreignCapitalUsd":0}} "#,
+        ]
+        for line in lines {
+            let tape = try #require(fromTape(line), "declined: \(line)")
+            expectSame(tape, try fromDraft(line).get(), line)
+        }
+    }
+
+    /// Lines the tape declines (escapes, corrections, bad input) go the draft's way; on good
+    /// and bad lines alike, a tape event is always the draft's event.
+    @Test func declinesWhatTheDraftMustDecideOrWord() throws {
+        let lines = [
+            #"{"type":"project.signed","stream":"project/x","data":{"investor":{"zh":"\u516b"},"sector":"other"}}"#,  // an escape
+            #"{"type":"event.retracted","stream":"project/x","data":{"target":{"seq":1},"reason":"entered twice"}}"#,
+            #"{"type":"project.signed","stream":"project/x","data":{"investor":{"zh":"x"},"sector":"unknown"}}"#,  // bad data
+            #"{"type":"project.signed","stream":"Project/x","data":{"investor":{"zh":"x"},"sector":"other"}}"#,  // bad stream
+            #"{"type":"project.signed","stream":"project/x","data":{"investor":{"zh":"x"},"sector":"other"},"colour":"red"}"#,
+            #"{"type":"project.signed","stream":"project/x","effective":"2021-02-30","data":{"investor":{"zh":"x"},"sector":"other"}}"#,
+            #"{"type":"project.signed","stream":"project/x","schemaVersion":9,"data":{"investor":{"zh":"x"},"sector":"other"}}"#,
+            #"{"type":"project.signed","stream":"project/x","expectedVersion":-1,"data":{"investor":{"zh":"x"},"sector":"other"}}"#,
+            #"{"type":"nope.nope","stream":"project/x","data":{}}"#,
+            #"{"type":"project.signed","stream":"project/x","id":"has space","data":{"investor":{"zh":"x"},"sector":"other"}}"#,
+            #"{"type":"project.signed","stream":"project/x","data":{"investor":{"zh":"x"},"sector":"other"}"#,  // cut short
+        ]
+        for line in lines {
+            #expect(fromTape(line) == nil, "\(line)")
+        }
+    }
+
+    /// Generated lines with random fields changed: whenever the tape prepares a line, the
+    /// draft prepares the same event from it.
+    @Test func neverDisagreesWithTheDraftOnRandomLines() throws {
+        var random = SeededGenerator(state: 0xE7E7)
+        let variants: [(String, [String])] = [
+            ("type", ["\"project.signed\"", "\"road.delivered\"", "\"Project.signed\"", "7"]),
+            ("stream", ["\"project/p1\"", "\"road/r-2.b\"", "\"project\"", "\"project/\""]),
+            ("effective", ["\"2021-05-18\"", "\"2021-05-18T10:00:00Z\"", "\"2021-13-01\"", "20210518"]),
+            ("actor", ["\"clerk-7\"", "\"\"", "null"]),
+            ("expectedVersion", ["0", "3", "-1", "1.5", "\"3\""]),
+            ("schemaVersion", ["1", "2", "0", "1001"]),
+            ("data", [#"{"investor":{"zh":"晟盈","en":"Shengying"},"sector":"semiconductor","totalInvestmentCny":1200000000}"#,
+                      #"{"name":{"zh":"徐家观路"},"lengthM":800}"#, #"{"name":{"en":"only english"}}"#,
+                      #"{"investor":{"zh":"x"},"sector":"other","origin":"CN","receivedForeignCapitalUsd":5}"#, "[]"]),
+        ]
+        var prepared = 0
+        for round in 0..<2000 {
+            var members = [#""id":"r-\#(round)""#]
+            for (key, values) in variants where Int.random(in: 0..<5, using: &random) > 0 {
+                // Mostly the first (good) value, so that many lines get through.
+                let value = Int.random(in: 0..<3, using: &random) > 0 ? values[0] : values.randomElement(using: &random)!
+                members.append("\"\(key)\":" + value)
+            }
+            let line = "{" + members.shuffled(using: &random).joined(separator: ",") + "}"
+            guard let tape = fromTape(line) else { continue }
+            prepared += 1
+            switch fromDraft(line) {
+            case .success(let draft): expectSame(tape, draft, line)
+            case .failure(let error): Issue.record("the tape prepared a line the draft refuses (\(error.message)): \(line)")
+            }
+        }
+        #expect(prepared > 200)
+    }
+}
