@@ -28,8 +28,8 @@ public enum TapeVerdict: Sendable {
 }
 
 extension SchemaNode {
-    /// Checks value `node` of `tape`: the batch's fast path, which builds nothing and words
-    /// no failure (the caller asks `validate` for that).
+    /// Checks value `node` of `tape`: the batch's fast path, which builds no JSON value (only a
+    /// string, for a `pattern` or `format`) and words no failure (`validate` does that).
     func verdict(_ tape: JSONTape, _ node: Int) -> TapeVerdict {
         if let constant { return TapeVerdict(constant) }
         guard tapeReady else { return .unknown }

@@ -2,6 +2,9 @@ import LedgerValues
 extension EventDraft {
     /// Fields a client may send.
     static let clientFields: Set<String> = ["id", "type", "stream", "effective", "expectedVersion", "actor", "source", "schemaVersion", "data"]
+    /// Fields the ledger assigns: accepted in input, so `log --json` output can be fed back,
+    /// and ignored.
+    static let ledgerFields: [StaticString] = ["seq", "version", "recorded", "prev", "hash"]
 
     /// Reads a draft from one line of batch input.
     public init(json line: UnsafeBufferPointer<UInt8>) throws(LedgerError) {
@@ -40,8 +43,9 @@ extension EventDraft {
             case "source": source = value
             case "stream": stream = value
             case "type": type = value
-            case "seq", "version", "recorded", "prev", "hash": continue  // the ledger's own, ignored
-            default: throw LedgerError(.invalidInput, "unknown field '\(MessageText.quote(key))' (an event has: \(EventDraft.clientFields.sorted().joined(separator: ", ")))")
+            default:
+                if EventDraft.ledgerFields.contains(where: { $0.description == key }) { continue }  // the ledger's own, ignored
+                throw LedgerError(.invalidInput, "unknown field '\(MessageText.quote(key))' (an event has: \(EventDraft.clientFields.sorted().joined(separator: ", ")))")
             }
         }
         guard let type else { throw LedgerError(.invalidInput, "missing required field 'type'") }
@@ -58,17 +62,28 @@ extension EventDraft {
             self.effective = try EventDraft.effectiveTime(try EventDraft.string(effective, "effective"))
         }
         if let version = schemaVersion {
-            guard let value = version.integerValue, value >= 1, value <= 1000 else {
+            guard let number = version.numberValue, let value = EventDraft.schemaVersion(number) else {
                 throw LedgerError(.invalidInput, "field 'schemaVersion': must be an integer, 1 or more")
             }
-            self.schemaVersion = Int(value)
+            self.schemaVersion = value
         }
         if let expected = expectedVersion {
-            guard let value = expected.integerValue, value >= 0 else {
+            guard let number = expected.numberValue, let value = EventDraft.expectedVersion(number) else {
                 throw LedgerError(.invalidInput, "field 'expectedVersion': must be an integer, 0 or more")
             }
-            self.expectedVersion = UInt64(value)
+            self.expectedVersion = value
         }
+    }
+
+    /// A schema version as a client gives it: a whole number from 1 to 1000.
+    static func schemaVersion(_ number: Double) -> Int? {
+        number.rounded(.towardZero) == number && number >= 1 && number <= 1000 ? Int(number) : nil
+    }
+
+    /// An expected version as a client gives it: a whole number, 0 or more (and within ±2^53,
+    /// as every exact JSON number is).
+    static func expectedVersion(_ number: Double) -> UInt64? {
+        number.rounded(.towardZero) == number && number >= 0 && number <= JSONValue.maxExactInteger ? UInt64(number) : nil
     }
 
     /// Parses an effective time, or says what form it must take.

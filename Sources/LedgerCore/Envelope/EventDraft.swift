@@ -32,11 +32,16 @@ public struct EventDraft: Sendable, Equatable {
 
     /// Checks every field's form; the error names the field.
     public func validate() throws(LedgerError) {
-        if let id { try EventDraft.checkId(id) }
-        try EventDraft.checkType(type)
-        try EventDraft.checkStream(stream)
-        if let actor { try EventDraft.checkText(actor, field: "actor") }
-        if let source { try EventDraft.checkText(source, field: "source") }
+        try EventDraft.checkFields(id: id, type: type, stream: stream, actor: actor, source: source)
+    }
+
+    /// Checks the forms of the envelope's text fields, in this order.
+    static func checkFields(id: String?, type: String, stream: String, actor: String?, source: String?) throws(LedgerError) {
+        if let id { try checkId(id) }
+        try checkType(type)
+        try checkStream(stream)
+        if let actor { try checkText(actor, field: "actor") }
+        if let source { try checkText(source, field: "source") }
     }
 
     /// An id is 1 to 128 printable ASCII characters other than space, `"` and `\`.

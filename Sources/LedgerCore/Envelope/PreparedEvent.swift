@@ -104,18 +104,25 @@ public final class PreparedEvent: Sendable {
     /// Validates `data` against the catalog's schema for the draft's type and version;
     /// returns that version.
     private static func checkData(_ draft: EventDraft, _ validation: DataValidation) throws(LedgerError) -> Int {
-        guard let type = EventCatalog.shared.types[draft.type] else {
-            throw LedgerError(.invalidInput, "unknown event type '\(draft.type)' ('civic-ledger schema list' shows the catalog)")
-        }
-        let version = draft.schemaVersion ?? type.currentVersion
-        guard let schema = type.versions[version] else {
-            let known = type.versions.keys.sorted().map(String.init).joined(separator: ", ")
-            throw LedgerError(.invalidInput, "type '\(draft.type)' has no schema version \(version) (it has \(known))")
-        }
+        let (schema, version) = try schema(type: draft.type, version: draft.schemaVersion)
         if validation == .catalog, let failure = schema.validate(.object(draft.data), limit: 1).first {
             throw LedgerError(.invalidInput, "data\(MessageText.quote(failure.instancePath, limit: 200)): \(failure.message) (\(failure.keyword))")
         }
         return version
+    }
+
+    /// The catalog's schema for `type` at `version` (the type's current version when nil),
+    /// and that version.
+    static func schema(type name: String, version: Int?) throws(LedgerError) -> (JSONSchema, Int) {
+        guard let type = EventCatalog.shared.types[name] else {
+            throw LedgerError(.invalidInput, "unknown event type '\(name)' ('civic-ledger schema list' shows the catalog)")
+        }
+        let version = version ?? type.currentVersion
+        guard let schema = type.versions[version] else {
+            let known = type.versions.keys.sorted().map(String.init).joined(separator: ", ")
+            throw LedgerError(.invalidInput, "type '\(name)' has no schema version \(version) (it has \(known))")
+        }
+        return (schema, version)
     }
 
     /// What a correction or retraction refers to (their schemas guarantee the shape).
@@ -131,9 +138,16 @@ public final class PreparedEvent: Sendable {
     /// record holds them in: the members before `effective` (the record's opening brace
     /// included), and those between `seq` and `version`.
     static func writeContent(actor: String?, data: JSONObject, into out: inout [UInt8]) {
+        writeContent(actor: actor, into: &out) { JSONValue.object(data).writeCanonical(into: &$0) }
+    }
+
+    /// The same, with `data`'s canonical bytes written by `writeData`.
+    static func writeContent(actor: String?, into out: inout [UInt8], data writeData: (inout [UInt8]) -> Void) {
         out.append(UInt8(ascii: "{"))
         if let actor { member("actor", .string(actor), into: &out) }
-        member("data", .object(data), into: &out)
+        out.append(contentsOf: "\"data\":".utf8)
+        writeData(&out)
+        out.append(UInt8(ascii: ","))
     }
 
     static func writeTail(source: String?, stream: String, type: String, into out: inout [UInt8]) {
@@ -142,7 +156,7 @@ public final class PreparedEvent: Sendable {
         member("type", .string(type), into: &out)
     }
 
-    static func member(_ key: StaticString, _ value: JSONValue, into out: inout [UInt8]) {
+    private static func member(_ key: StaticString, _ value: JSONValue, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
         out.append(contentsOf: "\":".utf8)

@@ -34,13 +34,13 @@ public struct JSONTape {
         /// canonical order: `order[start..<start + count]`.
         public let start: Int32, length: Int32
         /// The node after this value and all it contains.
-        public var next: Int32
+        public let next: Int32
         public let number: Double
     }
 
     public private(set) var nodes: [Node] = []
     /// Key nodes, object by object, in canonical key order.
-    public private(set) var order: [Int32] = []
+    private var order: [Int32] = []
     /// The keys of the objects being read, innermost last.
     private var keys: [Int32] = []
     private var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
@@ -156,8 +156,13 @@ public struct JSONTape {
             }
             return .array(elements)
         case .object:
-            return .object(JSONObject(sortedMembers: memberKeys(node).map { (string(Int($0)), self.value(Int($0) + 1)) }))
+            return .object(object(node))
         }
+    }
+
+    /// Object node `node` as a value.
+    public func object(_ node: Int) -> JSONObject {
+        JSONObject(sortedMembers: memberKeys(node).map { (string(Int($0)), self.value(Int($0) + 1)) })
     }
 
     // MARK: Reading
@@ -180,91 +185,79 @@ public struct JSONTape {
         guard depth <= maxDepth else { return false }
         let node = nodes.count
         nodes.append(Node(kind: .object, flag: false, count: 0, start: 0, length: 0, next: 0, number: 0))
-        index += 1
-        skipWhitespace()
-        var count = 0
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-        } else {
-            while true {
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), readString(asciiOnly: true) else { return false }
-                keys.append(Int32(nodes.count - 1))
-                count += 1
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
-                index += 1
-                skipWhitespace()
-                guard readValue(depth: depth) else { return false }
-                skipWhitespace()
-                guard index < bytes.count else { return false }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                    skipWhitespace()
-                    continue
-                }
-                guard bytes[index] == UInt8(ascii: "}") else { return false }
-                index += 1
-                break
-            }
-        }
         // Insertion sort below stays cheap for the objects events have; the parser sorts bigger ones.
-        guard count <= 32 else { return false }
+        guard let count = readItems(closing: UInt8(ascii: "}"), { $0.readMember(depth: depth) }), count <= 32 else { return false }
         // The object's keys are the top of the stack (those of the objects it contains have
         // been moved off): they go to `order`, after those of the objects it contains.
         let start = order.count
         order.append(contentsOf: keys[(keys.count - count)...])
         keys.removeLast(count)
-        let sorted: Bool
-        do {  // copies of the tape for the sort, gone before `nodes` is written again
-            let keyNodes = self.nodes, bytes = self.bytes
-            sorted = order.withUnsafeMutableBufferPointer { order -> Bool in
-                // Insertion sort: keys mostly arrive sorted, or nearly. ASCII keys sort by bytes
-                // as by UTF-16 code units.
-                for next in (start + 1)..<max(start + 1, order.count) {
-                    var position = next
-                    while position > start {
-                        let comparison = JSONTape.compareKeys(keyNodes[Int(order[position - 1])], keyNodes[Int(order[position])], in: bytes)
-                        if comparison == 0 { return false }  // a duplicate: the parser words the error
-                        if comparison < 0 { break }
-                        order.swapAt(position, position - 1)
-                        position -= 1
-                    }
-                }
-                return true
-            }
-        }
-        guard sorted else { return false }
+        guard JSONTape.sortKeys(&order, from: start, nodes: nodes, bytes: bytes) else { return false }
         nodes[node] = Node(kind: .object, flag: false, count: Int32(count), start: Int32(start), length: 0,
                            next: Int32(nodes.count), number: 0)
         return true
+    }
+
+    /// A key, its colon and its value; the key goes on the stack of keys.
+    private mutating func readMember(depth: Int) -> Bool {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), readString(asciiOnly: true) else { return false }
+        keys.append(Int32(nodes.count - 1))
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
+        index += 1
+        skipWhitespace()
+        return readValue(depth: depth)
     }
 
     private mutating func readArray(depth: Int) -> Bool {
         guard depth <= maxDepth else { return false }
         let node = nodes.count
         nodes.append(Node(kind: .array, flag: false, count: 0, start: 0, length: 0, next: 0, number: 0))
+        guard let count = readItems(closing: UInt8(ascii: "]"), { $0.readValue(depth: depth) }) else { return false }
+        nodes[node] = Node(kind: .array, flag: false, count: Int32(count), start: 0, length: 0, next: Int32(nodes.count), number: 0)
+        return true
+    }
+
+    /// The items of an array or object, from its opening bracket at `index` to `closing`, read
+    /// one by one by `item` with commas between: how many, or nil when declined.
+    @inline(__always)
+    private mutating func readItems(closing: UInt8, _ item: (inout JSONTape) -> Bool) -> Int? {
         index += 1
         skipWhitespace()
-        var count: Int32 = 0
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+        if index < bytes.count, bytes[index] == closing {
             index += 1
-        } else {
-            while true {
-                guard readValue(depth: depth) else { return false }
-                count += 1
-                skipWhitespace()
-                guard index < bytes.count else { return false }
-                if bytes[index] == UInt8(ascii: ",") {
-                    index += 1
-                    skipWhitespace()
-                    continue
-                }
-                guard bytes[index] == UInt8(ascii: "]") else { return false }
+            return 0
+        }
+        var count = 0
+        while true {
+            guard item(&self) else { return nil }
+            count += 1
+            skipWhitespace()
+            guard index < bytes.count else { return nil }
+            if bytes[index] == UInt8(ascii: ",") {
                 index += 1
-                break
+                skipWhitespace()
+                continue
+            }
+            guard bytes[index] == closing else { return nil }
+            index += 1
+            return count
+        }
+    }
+
+    /// Sorts `order[start...]` (ASCII keys: by bytes, as by UTF-16 code units); false on a
+    /// duplicate key, which the parser words. Insertion sort: keys mostly arrive sorted.
+    private static func sortKeys(_ order: inout [Int32], from start: Int, nodes: [Node], bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for next in (start + 1)..<max(start + 1, order.count) {
+            var position = next
+            while position > start {
+                let comparison = compareKeys(nodes[Int(order[position - 1])], nodes[Int(order[position])], in: bytes)
+                if comparison == 0 { return false }
+                if comparison < 0 { break }
+                order.swapAt(position, position - 1)
+                position -= 1
             }
         }
-        nodes[node] = Node(kind: .array, flag: false, count: count, start: 0, length: 0, next: Int32(nodes.count), number: 0)
         return true
     }
 
