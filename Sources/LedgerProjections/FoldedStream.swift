@@ -53,8 +53,8 @@ struct FoldedStream: Sendable {
     }
 
     /// What the fold reads of one record: its position, and slices of it, valid inside its
-    /// read transaction.
-    private struct Slices {
+    /// read transaction (in a write transaction, until its next update).
+    struct Slices {
         var instant: Int64
         var seq: UInt64
         var type: UnsafeRawBufferPointer
@@ -64,12 +64,13 @@ struct FoldedStream: Sendable {
     }
 
     /// Folds one stream's events: in (instant, seq) order, each `data` parsed just before it
-    /// applies. Nil if a `data` is not a JSON object.
-    private static func fold(_ events: [Slices], stream: String) -> FoldedStream? {
+    /// applies; onto `base` if given (an entity whose events all come before these in that
+    /// order, none of them a fix). Nil if a `data` is not a JSON object.
+    static func fold(_ events: [Slices], stream: String, onto base: StoredEntity? = nil) -> FoldedStream? {
         // Positions are sorted with their event's index: events are big to move.
         var order = events.indices.map { (instant: events[$0].instant, seq: events[$0].seq, index: $0) }
         order.sort { ($0.instant, $0.seq) < ($1.instant, $1.seq) }
-        var state = JSONObject()
+        var state = base?.state ?? JSONObject()
         var type = "", typeBytes = UnsafeRawBufferPointer(start: nil, count: 0)
         for position in order {
             let event = events[position.index]
@@ -83,8 +84,8 @@ struct FoldedStream: Sendable {
                          data: data, to: &state, stream: stream)
         }
         let last = order.last
-        return FoldedStream(stored: StoredEntity(stream: stream, state: state, lastInstant: last?.instant ?? .min,
-                                                 lastSeq: last?.seq ?? 0, hasFixes: false),
+        return FoldedStream(stored: StoredEntity(stream: stream, state: state, lastInstant: last?.instant ?? base?.lastInstant ?? .min,
+                                                 lastSeq: last?.seq ?? base?.lastSeq ?? 0, hasFixes: false),
                             positions: order.map { ($0.instant, $0.seq) })
     }
 
@@ -104,7 +105,7 @@ struct FoldedStream: Sendable {
         direct = false
     }
 
-    private static func isFix(_ type: UnsafeRawBufferPointer) -> Bool {
+    static func isFix(_ type: UnsafeRawBufferPointer) -> Bool {
         // Both fix types are 15 bytes long: only then compare.
         type.count == 15 && (sameBytes(type, "event.corrected") || sameBytes(type, "event.retracted"))
     }

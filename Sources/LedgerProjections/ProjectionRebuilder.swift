@@ -98,19 +98,13 @@ public struct ProjectionRebuilder {
             // Catch up with appends made meanwhile, and switch, in one transaction.
             let head = try environment.write { txn -> UInt64 in
                 let head = try ledger.readHead(txn).seq
-                var late: [Event] = []
-                for seq in stride(from: snapshot + 1, through: head, by: 1) {
-                    if let raw = try txn.get(ledger.databases.events, key: seq) { late.append(try EventRecord.decode(raw)) }
+                if head > snapshot {
+                    try ZoneProjector.apply(snapshot + 1...head, state: generation(.state), timeline: generation(.timeline), txn, ledger: ledger)
                 }
-                let lateInstants = ZoneProjector.instants(late)
                 for plan in plans {
-                    switch plan.name {
-                    case .state:
-                        if !late.isEmpty { try ZoneProjector.applyState(late, lateInstants, txn, generation: plan.generation, ledger: ledger) }
+                    if plan.name == .state {
                         let years = try txn.openDatabase(named: ProjectionTables.years(plan.generation), create: true)!
                         try ZoneProjector.addToYears(contributions, txn, years)
-                    case .timeline:
-                        if !late.isEmpty { try ZoneProjector.applyTimeline(late, lateInstants, txn, generation: plan.generation) }
                     }
                     try ProjectionTables.setEntry(txn, plan.name, ProjectionEntry(version: plan.name.version, appliedSeq: head, generation: plan.generation))
                     if let old = plan.old {

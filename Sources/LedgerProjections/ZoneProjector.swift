@@ -9,71 +9,79 @@ import LedgerValues
 public struct ZoneProjector: LedgerProjector {
     public init() {}
 
-    public func apply(_ events: [Event], in txn: Transaction, ledger: Ledger) throws {
-        guard let first = events.first, let last = events.last else { return }
+    public func apply(written seqs: ClosedRange<UInt64>, in txn: Transaction, ledger: Ledger) throws {
         var due: [(name: ProjectionName, entry: ProjectionEntry)] = []
         for name in ProjectionName.allCases {
             var entry: ProjectionEntry
             if let stored = try ProjectionTables.entry(txn, name) {
                 entry = stored
-            } else if first.seq == 1 {
+            } else if seqs.lowerBound == 1 {
                 // A new ledger: the projections start with it.
                 entry = ProjectionEntry(version: name.version, appliedSeq: 0, generation: 1)
             } else {
                 continue  // never built for this ledger: 'rebuild' builds it
             }
-            guard entry.version == name.version, entry.appliedSeq == first.seq - 1 else { continue }
+            guard entry.version == name.version, entry.appliedSeq == seqs.lowerBound - 1 else { continue }
             due.append((name, entry))
         }
         guard !due.isEmpty else { return }
-        // The effective instants are parsed once, for both views. The timeline's entries are
-        // gathered and sorted on another thread while the state is brought up to date here.
-        let instants = ZoneProjector.instants(events)
-        let timeline = due.contains { $0.name == .timeline } ? BackgroundResult { ZoneProjector.timelineEntries(events, instants) } : nil
+        func generation(_ name: ProjectionName) -> Int? { due.first { $0.name == name }?.entry.generation }
+        try ZoneProjector.apply(seqs, state: generation(.state), timeline: generation(.timeline), txn, ledger: ledger)
         for (name, var entry) in due {
-            switch name {
-            case .state: try ZoneProjector.applyState(events, instants, txn, generation: entry.generation, ledger: ledger)
-            case .timeline:
-                guard var entries = timeline?.wait() else { continue }
-                try entries.put(into: txn, generation: entry.generation)
-            }
-            entry.appliedSeq = last.seq
+            entry.appliedSeq = seqs.upperBound
             try ProjectionTables.setEntry(txn, name, entry)
         }
     }
 
+    /// Brings the state (of generation `state`) and the timeline (of generation `timeline`)
+    /// up to date with events `seqs`, written in `txn` after those the projections hold: an
+    /// append's, or those a rebuild catches up with.
+    static func apply(_ seqs: ClosedRange<UInt64>, state: Int?, timeline: Int?, _ txn: Transaction, ledger: Ledger) throws {
+        // Opening a table may create it, an update: done before the records are read.
+        let tables = try state.map { generation in
+            (entities: try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!,
+             years: try txn.openDatabase(named: ProjectionTables.years(generation), create: true)!)
+        }
+        if let timeline { _ = try txn.openDatabase(named: ProjectionTables.timeline(timeline), create: true) }
+        let written = try WrittenEvents(txn, ledger: ledger, seqs: seqs)
+        // The timeline's entries are gathered and sorted on another thread while the state is
+        // brought up to date here.
+        let entries = timeline == nil ? nil : BackgroundResult { [written = UnsafeSendable(written)] in written.value.timelineEntries }
+        if let tables { try applyState(written, seqs, tables.entities, tables.years, txn, ledger: ledger) }
+        if let timeline, var entries = entries?.wait() { try entries.put(into: txn, generation: timeline) }
+    }
+
     /// Folds the events into their entities, and the change of each entity's contribution
     /// into the zone's figures per year. Events that come later in time than everything an
-    /// entity holds (the usual case) apply on top of its state; an event arriving late, or a
-    /// correction or retraction, makes the entity fold again from its events in the log.
+    /// entity holds (the usual case) apply on top of its state, and a new entity folds from
+    /// them, straight from their records; an event arriving late, or a correction or
+    /// retraction, makes the entity fold again from its events in the log.
     ///
     /// What is stored is read first and written last, on this thread (the transaction's);
     /// the folding in between, pure computation, runs on all cores.
-    static func applyState(_ events: [Event], _ instants: [Int64], _ txn: Transaction, generation: Int, ledger: Ledger) throws {
-        let entities = try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!
-        let years = try txn.openDatabase(named: ProjectionTables.years(generation), create: true)!
-        // Each stream's events, as positions in `events` (copying events is what costs).
-        var slots: [String: Int] = [:]
-        var work: [EntityWork] = []
-        for (position, event) in events.enumerated() {
-            if let slot = slots[event.stream] {
-                work[slot].positions.append(position)
-            } else {
-                slots[event.stream] = work.count
-                work.append(EntityWork(stream: event.stream, positions: [position]))
-            }
-        }
+    private static func applyState(_ written: WrittenEvents, _ seqs: ClosedRange<UInt64>, _ entities: Database, _ years: Database,
+                                   _ txn: Transaction, ledger: Ledger) throws {
+        var work = written.streams.map { EntityWork(stream: $0) }
+        for (position, slot) in written.streamIndex.enumerated() { work[slot].positions.append(position) }
         for slot in work.indices {
             let item = work[slot]
-            guard let stored = try ProjectionTables.getJSON(txn, entities, key: item.stream).flatMap(StoredEntity.init(json:)) else { continue }
+            let stored = try ProjectionTables.getJSON(txn, entities, key: item.stream).flatMap(StoredEntity.init(json:))
             work[slot].stored = stored
-            if stored.hasFixes || !appliesOnTop(item.positions, events, instants, after: (stored.lastInstant, stored.lastSeq)) {
-                work[slot].earlier = try ledger.streamEvents(txn, item.stream, below: events[item.positions[0]].seq)
-            }
+            let onTop = item.positions.allSatisfy { written.plain[$0] }
+                && stored.map { !$0.hasFixes && appliesOnTop(item.positions, written, after: ($0.lastInstant, $0.lastSeq)) } ?? true
+            if !onTop { work[slot].events = try work[slot].decodedEvents(written, txn, ledger: ledger, below: seqs.lowerBound) }
         }
-        let updated = mapInParallel(work, from: 64) { $0.updated(events, instants) }
+        var updated = mapInParallel(work, from: 64) { [written = UnsafeSendable(written)] item in item.updated(written.value) }
+        // A record whose data does not parse folds through decoding, which says what is wrong.
+        for index in updated.indices where updated[index] == nil {
+            var item = work[index]
+            item.events = try item.decodedEvents(written, txn, ledger: ledger, below: seqs.lowerBound)
+            updated[index] = item.updated(written)
+        }
+        // The records' slices are not read after this point: the puts may move their pages.
         var delta = ZoneContribution()
-        for (item, (entity, bytes)) in zip(work, updated) {
+        for (item, result) in zip(work, updated) {
+            guard let (entity, bytes) = result else { continue }
             delta.add(item.stored?.state ?? JSONObject(), sign: -1)
             delta.add(entity.state)
             try Array(item.stream.utf8).withUnsafeBytes { key in try bytes.withUnsafeBytes { try txn.put(entities, key: key, value: $0) } }
@@ -81,30 +89,40 @@ public struct ZoneProjector: LedgerProjector {
         try addToYears(delta, txn, years)
     }
 
-    /// One entity to bring up to date: its new events (positions in the batch), its stored
-    /// form if it has one, and, to fold it again from the start instead of applying the new
-    /// events on top, all its events before them.
+    /// One entity to bring up to date: its new events (positions in the written events), its
+    /// stored form if it has one, and, to fold it again from the start instead of applying
+    /// the new events on top, all its events, decoded.
     struct EntityWork: Sendable {
         var stream: String
-        var positions: [Int]
+        var positions: [Int] = []
         var stored: StoredEntity?
-        var earlier: [EntityEvent]?
+        var events: [EntityEvent]?
 
-        init(stream: String, positions: [Int]) {
-            self.stream = stream
-            self.positions = positions
+        init(stream: String) { self.stream = stream }
+
+        /// The entity's events before the new ones (none for an entity not stored) and the
+        /// new ones, decoded from the log.
+        func decodedEvents(_ written: WrittenEvents, _ txn: Transaction, ledger: Ledger, below limit: UInt64) throws -> [EntityEvent] {
+            var events = stored == nil ? [] : try ledger.streamEvents(txn, stream, below: limit)
+            for position in positions {
+                let seq = written.slices[position].seq
+                guard let raw = try txn.get(ledger.databases.events, key: seq) else {
+                    throw LedgerError(.storage, "seq \(seq), just written, cannot be read back")
+                }
+                events.append(EntityEvent(try EventRecord.decode(raw)))
+            }
+            return events
         }
 
-        /// The entity after its new events, and its stored bytes.
-        func updated(_ events: [Event], _ instants: [Int64]) -> (StoredEntity, [UInt8]) {
-            let new = positions.map { EntityEvent(events[$0], instant: instants[$0]) }
+        /// The entity after its new events, and its stored bytes; nil if a new event's data
+        /// does not parse from its record.
+        func updated(_ written: WrittenEvents) -> (StoredEntity, [UInt8])? {
             let entity: StoredEntity
-            if let stored, earlier == nil {
-                var state = stored.state
-                for event in new { Entity.apply(event, to: &state, stream: stream) }
-                entity = StoredEntity(stream: stream, state: state, lastInstant: new.last!.instant, lastSeq: new.last!.seq, hasFixes: false)
+            if let events {
+                entity = StoredEntity(Entity(stream: stream, events: events))
             } else {
-                entity = StoredEntity(Entity(stream: stream, events: (earlier ?? []) + new))
+                guard let folded = FoldedStream.fold(positions.map { written.slices[$0] }, stream: stream, onto: stored) else { return nil }
+                entity = folded.stored
             }
             return (entity, entity.json.canonicalBytes)
         }
@@ -125,12 +143,13 @@ public struct ZoneProjector: LedgerProjector {
         return results.flatMap { $0 }
     }
 
-    /// Whether the events at `positions` are originals in fold order, all after `position`.
-    static func appliesOnTop(_ positions: [Int], _ events: [Event], _ instants: [Int64], after position: (Int64, UInt64)) -> Bool {
+    /// Whether the events at `positions` (originals) are in fold order, all after `position`.
+    static func appliesOnTop(_ positions: [Int], _ written: WrittenEvents, after position: (Int64, UInt64)) -> Bool {
         var last = position
         for index in positions {
-            guard !EntityEvent.isFix(type: events[index].type), (instants[index], events[index].seq) > last else { return false }
-            last = (instants[index], events[index].seq)
+            let next = (written.slices[index].instant, written.slices[index].seq)
+            guard next > last else { return false }
+            last = next
         }
         return true
     }
@@ -150,25 +169,6 @@ public struct ZoneProjector: LedgerProjector {
                 try ProjectionTables.putJSON(txn, years, key: year, .object(counters))
             }
         }
-    }
-
-    static func applyTimeline(_ events: [Event], _ instants: [Int64], _ txn: Transaction, generation: Int) throws {
-        var entries = timelineEntries(events, instants)
-        try entries.put(into: txn, generation: generation)
-    }
-
-    /// The events' timeline entries, sorted: in key order a big batch fills each page once
-    /// instead of splitting pages all over the tree.
-    static func timelineEntries(_ events: [Event], _ instants: [Int64]) -> TimelineEntries {
-        var entries = TimelineEntries(capacity: events.count)
-        for (event, instant) in zip(events, instants) { entries.add(instant: instant, seq: event.seq, stream: event.stream) }
-        entries.sortNewEntries()
-        return entries
-    }
-
-    /// Each event's effective instant, parsed on all cores for a big batch.
-    static func instants(_ events: [Event]) -> [Int64] {
-        mapInParallel(events, from: 4096, EntityEvent.instant(of:))
     }
 }
 

@@ -43,7 +43,7 @@ import Glibc
             return (refusalProblem(error, input), false)
         case .success(let events):
             for event in events {
-                if let problem = roundTripProblem(event) { return ("line \(event.line ?? 0): \(problem)", true) }
+                if let problem = roundTripProblem(event, input: input) { return ("line \(event.line ?? 0): \(problem)", true) }
             }
             return (nil, true)
         }
@@ -65,12 +65,16 @@ import Glibc
     }
 
     /// An accepted event must be what the catalog accepts, and come back from the record the
-    /// ledger would store exactly as it went in.
-    static func roundTripProblem(_ event: PreparedEvent) -> String? {
+    /// ledger would store exactly as it went in (its line of `input`).
+    static func roundTripProblem(_ event: PreparedEvent, input: [UInt8]) -> String? {
         guard let schema = EventCatalog.shared.schema(type: event.type, version: event.schemaVersion) else {
             return "accepted with type \(event.type) v\(event.schemaVersion), which the catalog lacks"
         }
-        if let failure = schema.validate(.object(event.data), limit: 1).first {
+        let line = input.withUnsafeBufferPointer { input in
+            EventBatch.splitLines(input).first { $0.number == event.line }.flatMap { try? JSONParser.parse(UnsafeBufferPointer(rebasing: input[$0.range])) }
+        }
+        guard case .object(let data)? = line?["data"] else { return "accepted, yet its line's data is not an object" }
+        if let failure = schema.validate(.object(data), limit: 1).first {
             return "accepted, yet its data fails its schema: \(failure.message)"
         }
         var record = [UInt8](repeating: 0, count: EventRecord.hashSize)
@@ -83,7 +87,7 @@ import Glibc
         } catch {
             return "its record does not read back: \(error); record \(String(decoding: body, as: UTF8.self).debugDescription)"
         }
-        guard decoded.data == event.data, decoded.type == event.type, decoded.stream == event.stream, decoded.id == event.id,
+        guard decoded.data == data, decoded.type == event.type, decoded.stream == event.stream, decoded.id == event.id,
               decoded.actor == event.actor, decoded.source == event.source, decoded.effective == event.effective.text else {
             return "its record reads back different: \(String(decoding: body, as: UTF8.self).debugDescription)"
         }

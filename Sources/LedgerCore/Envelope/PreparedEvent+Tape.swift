@@ -65,7 +65,7 @@ extension PreparedEvent {
         writeContent(actor: actorText, into: &content) { tape.writeCanonical(data, into: &$0) }
         return try? PreparedEvent(id: idText ?? EventIdentifier.generate(), clientId: idText != nil, type: typeName, stream: streamName,
                                   expectedVersion: expected, effective: effectiveTime ?? today, effectiveGiven: effectiveTime != nil,
-                                  schemaVersion: schemaVersionUsed, data: tape.object(data), actor: actorText, source: sourceText,
+                                  schemaVersion: schemaVersionUsed, actor: actorText, source: sourceText,
                                   reference: nil, replacementData: nil, line: number, content: content)
     }
 

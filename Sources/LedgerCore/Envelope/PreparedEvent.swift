@@ -2,12 +2,10 @@ import LedgerValues
 import LedgerSchemas
 
 /// A draft made ready for the write transaction: checked against the event catalog, its id
-/// chosen, and the canonical
-/// bytes of every field that does not depend on the ledger's state already written. Preparing
-/// runs before the transaction (in parallel for big batches) and keeps of the parsed JSON only
-/// `data`, for the projections maintained in the same transaction; inside
-/// the transaction only `prev`, `recorded`, `seq` and `version` are filled in and the record
-/// hashed. A class, so that the write loop and the batch's arrays pass one reference around
+/// chosen, and the canonical bytes of every field that does not depend on the ledger's state
+/// already written. Preparing runs before the transaction (in parallel for big batches) and
+/// keeps no parsed JSON: inside the transaction only `prev`, `recorded`, `seq` and `version`
+/// are filled in and the record hashed, and projections read the records written. A class, so that the write loop and the batch's arrays pass one reference around
 /// instead of copying a dozen fields.
 public final class PreparedEvent: Sendable {
     public let id: String
@@ -21,8 +19,6 @@ public final class PreparedEvent: Sendable {
     public let effectiveGiven: Bool
     /// The schema version `data` was validated against.
     public let schemaVersion: Int
-    /// What the client said, kept for the projections maintained in the same transaction.
-    public let data: JSONObject
     public let actor: String?
     public let source: String?
     /// For `event.corrected` and `event.retracted`: the event referred to; for a correction,
@@ -66,14 +62,14 @@ public final class PreparedEvent: Sendable {
         parts.reserveCapacity(512)
         PreparedEvent.writeContent(actor: draft.actor, data: draft.data, into: &parts)
         try self.init(id: id, clientId: draft.id != nil, type: draft.type, stream: draft.stream, expectedVersion: draft.expectedVersion,
-                      effective: effective, effectiveGiven: draft.effective != nil, schemaVersion: schemaVersion, data: draft.data,
+                      effective: effective, effectiveGiven: draft.effective != nil, schemaVersion: schemaVersion,
                       actor: draft.actor, source: draft.source, reference: reference, replacementData: replacementData, line: line,
                       content: parts)
     }
 
     /// Completes the parts after `content` (the members before `effective`) and checks the size.
     init(id: String, clientId: Bool, type: String, stream: String, expectedVersion: UInt64?, effective: EffectiveTime,
-         effectiveGiven: Bool, schemaVersion: Int, data: JSONObject, actor: String?, source: String?,
+         effectiveGiven: Bool, schemaVersion: Int, actor: String?, source: String?,
          reference: EventReference?, replacementData: JSONObject?, line: Int?, content: [UInt8]) throws(LedgerError) {
         self.id = id
         self.clientId = clientId
@@ -83,7 +79,6 @@ public final class PreparedEvent: Sendable {
         self.effective = effective
         self.effectiveGiven = effectiveGiven
         self.schemaVersion = schemaVersion
-        self.data = data
         self.actor = actor
         self.source = source
         self.reference = reference
@@ -173,12 +168,6 @@ public final class PreparedEvent: Sendable {
         PreparedEvent.writeTail(source: stored.source, stream: stored.stream, type: stored.type, into: &storedTail)
         return parts[..<effectiveStart].elementsEqual(storedContent) && parts[tailStart...].elementsEqual(storedTail)
             && schemaVersion == stored.schemaVersion && (!effectiveGiven || effective.text == stored.effective)
-    }
-
-    /// The stored event this becomes once the ledger assigns its place.
-    func event(seq: UInt64, version: UInt64, recorded: String, prev: ChainHash, hash: ChainHash) -> Event {
-        Event(seq: seq, id: id, type: type, stream: stream, version: version, effective: effective.text, recorded: recorded,
-              actor: actor, source: source, schemaVersion: schemaVersion, data: data, prev: prev, hash: hash)
     }
 
     /// Writes the record's canonical bytes (the hash input) into `out`, replacing its contents.

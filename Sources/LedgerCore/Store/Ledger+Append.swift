@@ -108,9 +108,7 @@ extension Ledger {
 
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(batch.count)
-        var appended: [Event] = []
-        if !projectors.isEmpty { appended.reserveCapacity(batch.count) }
-        let recordedString = recorded.description
+        let firstSeq = head.seq + 1
         var record: [UInt8] = []
         record.reserveCapacity(1024)
         var index = -1
@@ -161,9 +159,6 @@ extension Ledger {
                 try putRecord(txn, seq: seq, hash: hash, body: record)
                 streams.add(stream, version: version, seq: seq)
                 seqs[index] = seq
-                if !projectors.isEmpty {
-                    appended.append(event.event(seq: seq, version: version, recorded: recordedString, prev: head.hash, hash: hash))
-                }
                 head = Head(seq: seq, hash: hash, recorded: recorded)
                 outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
                                               version: version, hash: hash, line: event.line))
@@ -178,7 +173,9 @@ extension Ledger {
         try ids.put(into: db.ids, txn, options: .noOverwrite) { seqs[Int($0)] == 0 ? nil : seqs[Int($0)] }
         try streams.put(txn, streams: db.streams, streamEvents: db.streamEvents)
         // Projections change in the same transaction as the log, so they are never behind it.
-        for projector in projectors where !appended.isEmpty { try projector.apply(appended, in: txn, ledger: self) }
+        if head.seq >= firstSeq {
+            for projector in projectors { try projector.apply(written: firstSeq...head.seq, in: txn, ledger: self) }
+        }
         return outcomes
     }
 

@@ -1,0 +1,90 @@
+import LMDB
+import LedgerCore
+import LedgerValues
+
+/// The events an append has just written, read back from its transaction for the projections:
+/// each event's place (seq, effective instant, stream) and slices of its record to fold.
+///
+/// The slices point into the transaction's pages, which LMDB may move at its next update
+/// (a big transaction writes dirty pages out early and frees them). So everything that reads
+/// them (`folded`) runs before the projections' first put; the places are copies and stay.
+struct WrittenEvents {
+    /// Per event, in seq order: what the fold reads.
+    private(set) var slices: [FoldedStream.Slices] = []
+    /// Per event: the index of its stream in `streams`.
+    private(set) var streamIndex: [Int] = []
+    /// Per event: whether it can fold from its slices (an original, its record canonical).
+    /// A stream with any other new event folds from its decoded events.
+    private(set) var plain: [Bool] = []
+    /// The streams, in the order of their first event.
+    private(set) var streams: [String] = []
+
+    /// Reads the records of `seqs`. The records are scanned on all cores for a big batch; the
+    /// walk over them and the grouping by stream run here, on the transaction's thread.
+    init(_ txn: Transaction, ledger: Ledger, seqs: ClosedRange<UInt64>) throws {
+        var records: [UnsafeRawBufferPointer] = []
+        records.reserveCapacity(seqs.count)
+        try txn.withCursor(ledger.databases.events) { cursor in
+            var entry = try cursor.seek(atLeast: seqs.lowerBound)
+            for seq in seqs {
+                guard let current = entry, UInt64(bigEndianBytes: current.key) == seq else {
+                    throw LedgerError(.storage, "seq \(seq), just written, cannot be read back")
+                }
+                records.append(current.value)
+                entry = try cursor.next()
+            }
+        }
+        let first = seqs.lowerBound
+        let scanned = ZoneProjector.mapInParallel(Array(records.indices), from: 4096) { [records = UnsafeSendable(records)] index in
+            WrittenEvents.scan(records.value[index], seq: first + UInt64(index))
+        }
+        slices.reserveCapacity(scanned.count)
+        streamIndex.reserveCapacity(scanned.count)
+        plain.reserveCapacity(scanned.count)
+        var slots: [String: Int] = [:]
+        for (index, event) in scanned.enumerated() {
+            let stream: String, slice: FoldedStream.Slices
+            if let event {
+                (stream, slice) = (event.stream, event.slices)
+            } else {
+                // Not laid out canonically: decoding says what it holds, or what is wrong. Its
+                // stream folds from decoded events, so only its place is kept.
+                let decoded = try EventRecord.decode(records[index])
+                stream = decoded.stream
+                slice = FoldedStream.Slices(instant: EntityEvent.instant(of: decoded), seq: decoded.seq, type: UnsafeRawBufferPointer(start: nil, count: 0),
+                                            effective: decoded.effective, data: UnsafeBufferPointer(start: nil, count: 0), schemaVersion: decoded.schemaVersion)
+            }
+            let slot = slots[stream] ?? {
+                slots[stream] = streams.count
+                streams.append(stream)
+                return streams.count - 1
+            }()
+            streamIndex.append(slot)
+            slices.append(slice)
+            plain.append(event.map { !$0.isFix } ?? false)
+        }
+    }
+
+    private struct Scanned {
+        var slices: FoldedStream.Slices
+        var stream: String
+        var isFix: Bool
+    }
+
+    private static func scan(_ record: UnsafeRawBufferPointer, seq: UInt64) -> Scanned? {
+        guard let header = EventRecord.scanCanonical(record, chainFields: false), header.seq == seq else { return nil }
+        let effective = header.effective
+        return Scanned(slices: FoldedStream.Slices(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq, type: header.typeBytes,
+                                                   effective: effective, data: header.dataBytes, schemaVersion: header.schemaVersion),
+                       stream: header.stream, isFix: FoldedStream.isFix(header.typeBytes))
+    }
+
+    /// The timeline's entries for these events, sorted. It reads only the places (copies),
+    /// so it may run while the transaction goes on.
+    var timelineEntries: TimelineEntries {
+        var entries = TimelineEntries(capacity: slices.count)
+        for (slice, stream) in zip(slices, streamIndex) { entries.add(instant: slice.instant, seq: slice.seq, stream: streams[stream]) }
+        entries.sortNewEntries()
+        return entries
+    }
+}
