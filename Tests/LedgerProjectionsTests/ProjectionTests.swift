@@ -163,6 +163,53 @@ struct Snapshot: Equatable {
         }
     }
 
+    /// The projector reads the events an append wrote back from its transaction: new
+    /// entities and events on top fold from the records, late events and fixes fold again
+    /// through `Entity`, and a record not laid out canonically is decoded. Whichever path,
+    /// each entity is what `Entity` folds from its decoded events, and the timeline lists
+    /// every event once.
+    @Test(arguments: [31, 32] as [UInt64])
+    func theProjectorFoldsTheWrittenRecordsAsEntityDoes(seed: UInt64) throws {
+        // Without projectors: the test applies them, over two ranges of seqs.
+        let ledger = try Ledger.open(dir.path + "/written\(seed)", options: .init(create: true))
+        var drafts = Self.randomEvents(count: 300, seed: seed, entities: 12)
+        let fixed = try #require(drafts.first { $0.type == "road.delivered" })
+        drafts.append(EventDraft(type: "event.corrected", stream: fixed.stream, effective: EffectiveTime("2020-01-01"),
+                                 data: Self.data(#"{"target":{"id":"\#(fixed.id!)"},"data":{"name":{"zh":"新路"},"lengthM":5},"reason":"re-measured"}"#)))
+        _ = try ledger.append(drafts)
+        // One record of the second range rewritten as valid JSON that is not canonical.
+        let rewritten = UInt64(try #require(drafts[200...].firstIndex { $0.type == "facility.opened" }) + 1)
+        try ledger.environment.write { txn in
+            let raw = try #require(try txn.get(ledger.databases.events, key: rewritten).map(Array.init))
+            let body = String(decoding: raw[32...], as: UTF8.self).replacingOccurrences(of: "\":", with: "\": ")
+            try rewritten.withBigEndianBytes { key in
+                try (Array(raw[..<32]) + Array(body.utf8)).withUnsafeBytes { try txn.put(ledger.databases.events, key: key, value: $0) }
+            }
+        }
+        let last = UInt64(drafts.count)
+        for seqs in [1...200, 201...last] as [ClosedRange<UInt64>] {
+            try ledger.environment.write { txn in try ZoneProjector.apply(seqs, state: 1, timeline: 1, txn, ledger: ledger) }
+        }
+        try ledger.environment.read { txn in
+            #expect(EventRecord.scanCanonical(try #require(try txn.get(ledger.databases.events, key: rewritten))) == nil)
+            let entities = try #require(try txn.openDatabase(named: ProjectionTables.entities(1), create: false))
+            for stream in Set(drafts.map(\.stream)) {
+                let reference = StoredEntity(Entity(stream: stream, events: try ledger.streamEvents(txn, stream)))
+                #expect(try ProjectionTables.getJSON(txn, entities, key: stream).flatMap(StoredEntity.init(json:)) == reference, "\(stream)")
+            }
+            let timeline = try #require(try txn.openDatabase(named: ProjectionTables.timeline(1), create: false))
+            var seqs: [UInt64] = []
+            try txn.withCursor(timeline) { cursor in
+                var entry = try cursor.first()
+                while let current = entry {
+                    seqs.append(ProjectionTables.timelineKeyParts(current.key)?.seq ?? 0)
+                    entry = try cursor.next()
+                }
+            }
+            #expect(seqs.sorted() == Array(1...last))
+        }
+    }
+
     @Test func aSeqListedUnderTwoStreamsStopsTheOnePassRebuildAsDamage() throws {
         let ledger = try ledger("twice")
         _ = try ledger.append([
