@@ -13,6 +13,8 @@ public struct Cursor: ~Copyable {
 
     let cursor: OpaquePointer
     let database: Database
+    /// The transaction's state, where a write records a full map.
+    let state: TransactionState
     /// The key the cursor is on, copied (the first `positionCount` bytes): each step must move
     /// past it in key order. A damaged file can link its B-tree pages in a loop, and a scan
     /// would then never end. Room for LMDB's largest key, so a step copies without allocating
@@ -21,9 +23,10 @@ public struct Cursor: ~Copyable {
     private var positionCount = 0
     static let maxKeySize = 511
 
-    init(cursor: OpaquePointer, database: Database, position: UnsafeMutableRawBufferPointer) {
+    init(cursor: OpaquePointer, database: Database, state: TransactionState, position: UnsafeMutableRawBufferPointer) {
         self.cursor = cursor
         self.database = database
+        self.state = state
         self.position = position
     }
 
@@ -42,6 +45,16 @@ public struct Cursor: ~Copyable {
     /// Moves to the first entry whose big-endian integer key is at least `key`.
     public mutating func seek(atLeast key: UInt64) throws(LMDBError) -> Entry? {
         try key.withBigEndianBytes { bytes throws(LMDBError) in try seek(atLeast: bytes) }
+    }
+
+    /// Stores `value` under `key` and moves there. Puts in key order are cheaper than
+    /// `Transaction.put`: LMDB finds the place on the cursor's page without a descent from the
+    /// root when it can.
+    public mutating func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, options: PutOptions = []) throws(LMDBError) {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        try state.record(mdb_cursor_put(cursor, &k, &v, options.rawValue), "mdb_cursor_put", database)
+        positionCount = 0  // the position the next step checks against is the one it lands on
     }
 
     private mutating func move(_ op: MDB_cursor_op) throws(LMDBError) -> Entry? {

@@ -33,7 +33,7 @@ public struct Transaction {
 
     /// Deletes a named database and closes its handle.
     public func dropDatabase(_ database: Database) throws(LMDBError) {
-        try record(mdb_drop(txn, database.dbi, 1), "mdb_drop", database)
+        try state.record(mdb_drop(txn, database.dbi, 1), "mdb_drop", database)
     }
 
     /// The value stored under `key`, or nil.
@@ -56,7 +56,7 @@ public struct Transaction {
                     options: PutOptions = []) throws(LMDBError) {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
-        try record(mdb_put(txn, database.dbi, &k, &v, options.rawValue), "mdb_put", database)
+        try state.record(mdb_put(txn, database.dbi, &k, &v, options.rawValue), "mdb_put", database)
     }
 
     /// Stores `value` under `key` unless the key is there already; then returns the value
@@ -67,7 +67,7 @@ public struct Transaction {
         var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
         let rc = mdb_put(txn, database.dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
         if rc == MDB_KEYEXIST { return UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size) }
-        try record(rc, "mdb_put", database)
+        try state.record(rc, "mdb_put", database)
         return nil
     }
 
@@ -77,7 +77,7 @@ public struct Transaction {
                     options: PutOptions = [], fill: (UnsafeMutableRawBufferPointer) -> Void) throws(LMDBError) {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val(mv_size: count, mv_data: nil)
-        try record(mdb_put(txn, database.dbi, &k, &v, options.rawValue | UInt32(MDB_RESERVE)), "mdb_put", database)
+        try state.record(mdb_put(txn, database.dbi, &k, &v, options.rawValue | UInt32(MDB_RESERVE)), "mdb_put", database)
         fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
     }
 
@@ -87,7 +87,7 @@ public struct Transaction {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         let rc = mdb_del(txn, database.dbi, &k, nil)
         if rc == MDB_NOTFOUND { return false }
-        try record(rc, "mdb_del", database)
+        try state.record(rc, "mdb_del", database)
         return true
     }
 
@@ -112,20 +112,22 @@ public struct Transaction {
             mdb_cursor_close(cursor)
             position.deallocate()
         }
-        var wrapper = Cursor(cursor: cursor, database: database, position: position)
+        var wrapper = Cursor(cursor: cursor, database: database, state: state, position: position)
         return try body(&wrapper)
     }
 
-    /// Throws for a failed write, remembering a full map: LMDB has then poisoned the transaction,
-    /// and the writer must grow the map and retry whatever the closure made of the error.
-    private func record(_ rc: Int32, _ operation: String, _ database: Database) throws(LMDBError) {
-        guard rc != MDB_SUCCESS else { return }
-        if rc == MDB_MAP_FULL { state.mapFull = true }
-        throw LMDBError(code: rc, operation: operation, context: database.name)
-    }
 }
 
 /// What a write closure's transaction learned that the writer loop must act on.
 final class TransactionState {
     var mapFull = false
+
+    /// Throws for a failed write, remembering a full map: LMDB has then poisoned the
+    /// transaction, and the writer must grow the map and retry whatever the closure made of
+    /// the error.
+    func record(_ rc: Int32, _ operation: String, _ database: Database) throws(LMDBError) {
+        guard rc != MDB_SUCCESS else { return }
+        if rc == MDB_MAP_FULL { mapFull = true }
+        throw LMDBError(code: rc, operation: operation, context: database.name)
+    }
 }

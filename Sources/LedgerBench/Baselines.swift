@@ -14,9 +14,9 @@ struct StoredRow {
 }
 
 /// Raw LMDB: the ledger's record bytes put by seq with MDB_APPEND and, `withIndexes`, the
-/// same index puts the ledger makes, as it makes them (after the records: the id index sorted,
-/// then stream by stream in key order its stream-index entries and its head); one transaction,
-/// one commit. The ceiling for the ledger's storage.
+/// same index puts the ledger makes, as it makes them (after the records, through one cursor
+/// per index: the id index sorted, then stream by stream in key order its stream-index entries
+/// and its head); one transaction, one commit. The ceiling for the ledger's storage.
 func rawLMDBAppend(_ rows: [StoredRow], directory: String, withIndexes: Bool) -> Double {
     var env: OpaquePointer?
     mdb_env_create(&env)
@@ -24,13 +24,18 @@ func rawLMDBAppend(_ rows: [StoredRow], directory: String, withIndexes: Bool) ->
     mdb_env_set_mapsize(env, 8 << 30)
     precondition(mdb_env_open(env, directory, UInt32(MDB_NOTLS), 0o600) == 0)
     defer { mdb_env_close(env) }
-    func put(_ txn: OpaquePointer?, _ database: MDB_dbi, _ key: UnsafeRawBufferPointer, _ value: UInt64, _ flags: UInt32 = 0) {
+    func put(_ cursor: OpaquePointer?, _ key: UnsafeRawBufferPointer, _ value: UInt64, _ flags: UInt32 = 0) {
         var bigEndian = value.bigEndian
         withUnsafeMutableBytes(of: &bigEndian) { v in
             var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
             var value = MDB_val(mv_size: 8, mv_data: v.baseAddress)
-            precondition(mdb_put(txn, database, &k, &value, flags) == 0)
+            precondition(mdb_cursor_put(cursor, &k, &value, flags) == 0)
         }
+    }
+    func cursor(_ txn: OpaquePointer?, _ database: MDB_dbi) -> OpaquePointer? {
+        var cursor: OpaquePointer?
+        precondition(mdb_cursor_open(txn, database, &cursor) == 0)
+        return cursor
     }
     return measure {
         var txn: OpaquePointer?
@@ -56,16 +61,21 @@ func rawLMDBAppend(_ rows: [StoredRow], directory: String, withIndexes: Bool) ->
             streamSeqs[row.stream, default: (row.version, [])].seqs.append(row.seq)
         }
         idEntries.sort()
-        idEntries.forEach { key, seq in put(txn, ids, key, seq, UInt32(MDB_NOOVERWRITE)) }
+        let idCursor = cursor(txn, ids)
+        idEntries.forEach { key, seq in put(idCursor, key, seq, UInt32(MDB_NOOVERWRITE)) }
+        mdb_cursor_close(idCursor)
+        let streamEventsCursor = cursor(txn, streamEvents), streamsCursor = cursor(txn, streams)
         for stream in streamSeqs.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             let (first, seqs) = streamSeqs[stream]!
             var key = stream + [0] + [UInt8](repeating: 0, count: 8)  // stream ‖ 0x00 ‖ version
             for (offset, seq) in seqs.enumerated() {
                 withUnsafeBytes(of: (first + UInt64(offset)).bigEndian) { key.replaceSubrange((stream.count + 1)..., with: $0) }
-                key.withUnsafeBytes { put(txn, streamEvents, $0, seq) }
+                key.withUnsafeBytes { put(streamEventsCursor, $0, seq) }
             }
-            stream.withUnsafeBytes { put(txn, streams, $0, first + UInt64(seqs.count) - 1) }
+            stream.withUnsafeBytes { put(streamsCursor, $0, first + UInt64(seqs.count) - 1) }
         }
+        mdb_cursor_close(streamEventsCursor)
+        mdb_cursor_close(streamsCursor)
         precondition(mdb_txn_commit(txn) == 0)
     }
 }

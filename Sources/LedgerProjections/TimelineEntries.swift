@@ -64,10 +64,12 @@ struct TimelineEntries {
 
     private func put(_ range: Range<Int>, into txn: Transaction, generation: Int, options: PutOptions) throws {
         let table = try txn.openDatabase(named: ProjectionTables.timeline(generation), create: true)!
-        for entry in entries[range] {
-            var stream = streams[Int(entry.stream)]
-            try ProjectionTables.withTimelineKey(instant: entry.instant, seq: entry.seq) { key in
-                try stream.withUTF8 { try txn.put(table, key: key, value: UnsafeRawBufferPointer($0), options: options) }
+        try txn.withCursor(table) { cursor in
+            for entry in entries[range] {
+                var stream = streams[Int(entry.stream)]
+                try ProjectionTables.withTimelineKey(instant: entry.instant, seq: entry.seq) { key in
+                    try stream.withUTF8 { try cursor.put(key: key, value: UnsafeRawBufferPointer($0), options: options) }
+                }
             }
         }
     }

@@ -5,52 +5,77 @@ import LMDB
 /// run of stream-index entries: sorting a batch's streams (thousands) instead of its entries
 /// (a million) is what keeps a big batch's index writes cheap, and sorted puts fill one page
 /// after another instead of landing all over the B-trees.
+///
+/// Per event it keeps a stream number and a seq in one flat array, and per stream two
+/// versions side by side: a big batch touches thousands of streams, and an array of seqs per
+/// stream would cost a cache miss per event to reach.
 struct BatchStreams {
-    private struct Progress {
-        /// The stream's version before the batch's first event in it.
-        var before: UInt64
-        /// The seqs of the stream's versions `before + 1`, `before + 2`, … in this batch.
-        var seqs: [UInt64]
+    private var slots: [String: Int] = [:]
+    private var names: [String] = []
+    /// Per stream: its version before the batch, and now.
+    private var versions: [(before: UInt64, now: UInt64)] = []
+    /// Per event written, in seq order: its stream's slot and its seq.
+    private var written: [(slot: Int, seq: UInt64)] = []
+
+    /// A stream as the batch has it so far.
+    struct Position {
+        fileprivate let slot: Int
+        /// The stream's version after this batch's events so far.
+        let version: UInt64
     }
 
-    private var streams: [String: Progress] = [:]
-
-    /// The stream's version now: after this batch's events so far, else the one `stored` reads.
-    /// A stream the batch has seen costs one dictionary lookup.
-    func version(of stream: String, stored: () throws -> UInt64) rethrows -> UInt64 {
-        if let progress = streams[stream] { return progress.before + UInt64(progress.seqs.count) }
-        return try stored()
+    /// Where `stream` is: after this batch's events so far, else at the version `stored`
+    /// reads. A stream the batch has seen costs one dictionary lookup.
+    mutating func position(of stream: String, stored: () throws -> UInt64) rethrows -> Position {
+        if let slot = slots[stream] { return Position(slot: slot, version: versions[slot].now) }
+        let version = try stored()
+        slots[stream] = names.count
+        names.append(stream)
+        versions.append((version, version))
+        return Position(slot: names.count - 1, version: version)
     }
 
-    /// Records that the stream's `version`, the one after `version(of:)`, is event `seq`.
-    mutating func add(_ stream: String, version: UInt64, seq: UInt64) {
-        if let slot = streams.index(forKey: stream) {
-            assert(version == streams.values[slot].before + UInt64(streams.values[slot].seqs.count) + 1)
-            streams.values[slot].seqs.append(seq)
-        } else {
-            streams[stream] = Progress(before: version - 1, seqs: [seq])
-        }
+    /// Records that the stream at `position` got its next version, event `seq`.
+    mutating func append(_ seq: UInt64, at position: Position) {
+        assert(versions[position.slot].now == position.version, "a stream's position is used once")
+        versions[position.slot].now += 1
+        written.append((position.slot, seq))
     }
 
     /// Puts each stream's new version (`streams`) and its stream-index entries
     /// (stream ‖ 0x00 ‖ version → seq, `streamEvents`), streams in byte order.
     func put(_ txn: Transaction, streams streamsDatabase: Database, streamEvents: Database) throws {
+        // Each stream's seqs, in seq order: where a stream's run starts in `seqs`, then the
+        // runs filled in event order.
+        var starts = [Int](repeating: 0, count: names.count + 1)
+        for event in written { starts[event.slot + 1] += 1 }
+        for slot in names.indices { starts[slot + 1] += starts[slot] }
+        var next = starts
+        var seqs = [UInt64](repeating: 0, count: written.count)
+        for event in written {
+            seqs[next[event.slot]] = event.seq
+            next[event.slot] += 1
+        }
         // UTF-8 byte order is the key order (a stream name holds no 0x00, so `s ‖ 0x00 ‖ …`
         // sorts as `s` does).
-        let names = streams.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        let order = names.indices.sorted { names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
         var key: [UInt8] = []
-        for name in names {
-            guard let progress = streams[name] else { continue }
-            Ledger.streamEventKey(name, 0, into: &key)
-            let versionAt = key.count - 8
-            for (offset, seq) in progress.seqs.enumerated() {
-                withUnsafeBytes(of: (progress.before + UInt64(offset) + 1).bigEndian) { key.replaceSubrange(versionAt..., with: $0) }
-                try key.withUnsafeBytes { key in try seq.withBigEndianBytes { try txn.put(streamEvents, key: key, value: $0) } }
+        try txn.withCursor(streamEvents) { cursor in
+            for slot in order where starts[slot + 1] > starts[slot] {
+                Ledger.streamEventKey(names[slot], 0, into: &key)
+                let versionAt = key.count - 8
+                for (offset, seq) in seqs[starts[slot]..<starts[slot + 1]].enumerated() {
+                    withUnsafeBytes(of: (versions[slot].before + UInt64(offset) + 1).bigEndian) { key.replaceSubrange(versionAt..., with: $0) }
+                    try key.withUnsafeBytes { key in try seq.withBigEndianBytes { try cursor.put(key: key, value: $0) } }
+                }
             }
-            var stream = name
-            let version = progress.before + UInt64(progress.seqs.count)
-            try stream.withUTF8 { key in
-                try version.withBigEndianBytes { try txn.put(streamsDatabase, key: UnsafeRawBufferPointer(key), value: $0) }
+        }
+        try txn.withCursor(streamsDatabase) { cursor in
+            for slot in order where versions[slot].now > versions[slot].before {
+                var stream = names[slot]
+                try stream.withUTF8 { key in
+                    try versions[slot].now.withBigEndianBytes { try cursor.put(key: UnsafeRawBufferPointer(key), value: $0) }
+                }
             }
         }
     }

@@ -148,16 +148,16 @@ extension Ledger {
                     }
                 }
                 let stream = event.stream
-                let current = try streams.version(of: stream) { try storedVersion(txn, stream) }
-                if let expected = event.expectedVersion, expected != current {
-                    throw LedgerError(.conflict, "stream '\(stream)' is at version \(current), but version \(expected) was expected", line: event.line)
+                let position = try streams.position(of: stream) { try storedVersion(txn, stream) }
+                if let expected = event.expectedVersion, expected != position.version {
+                    throw LedgerError(.conflict, "stream '\(stream)' is at version \(position.version), but version \(expected) was expected", line: event.line)
                 }
-                let version = current + 1
+                let version = position.version + 1
 
                 event.assemble(prev: head.hash, recorded: recordedText, seq: seq, version: version, into: &record)
                 let hash = record.withUnsafeBytes { ChainHash.of($0) }
                 try putRecord(txn, seq: seq, hash: hash, body: record)
-                streams.add(stream, version: version, seq: seq)
+                streams.append(seq, at: position)
                 seqs[index] = seq
                 head = Head(seq: seq, hash: hash, recorded: recorded)
                 outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,

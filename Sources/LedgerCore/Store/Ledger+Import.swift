@@ -77,8 +77,10 @@ extension Ledger {
             guard seq == head.seq + 1 else { throw broken("expected seq \(head.seq + 1) here: events are missing or out of order") }
             guard fields.prev == head.hash else { throw broken("its prev is not the hash of seq \(head.seq): the chain is broken") }
             guard fields.recorded >= head.recorded else { throw broken("recorded before seq \(head.seq)") }
-            let current = try streams.version(of: event.stream) { try storedVersion(txn, event.stream) }
-            guard fields.version == current + 1 else { throw broken("version \(fields.version) of stream '\(event.stream)' should be \(current + 1)") }
+            let position = try streams.position(of: event.stream) { try storedVersion(txn, event.stream) }
+            guard fields.version == position.version + 1 else {
+                throw broken("version \(fields.version) of stream '\(event.stream)' should be \(position.version + 1)")
+            }
             event.assemble(prev: head.hash, recorded: Array(fields.recorded.description.utf8), seq: seq, version: fields.version, into: &record)
             let hash = record.withUnsafeBytes { ChainHash.of($0) }
             guard hash == fields.hash else { throw broken("its hash does not match its content: the event was altered") }
@@ -88,7 +90,7 @@ extension Ledger {
             }
             guard taken == nil else { throw broken("id '\(event.id)' is used twice") }
             try putRecord(txn, seq: seq, hash: hash, body: record)
-            streams.add(event.stream, version: fields.version, seq: seq)
+            streams.append(seq, at: position)
             head = Head(seq: seq, hash: hash, recorded: fields.recorded)
         }
         try streams.put(txn, streams: db.streams, streamEvents: db.streamEvents)
