@@ -41,7 +41,7 @@ struct FoldedStream: Sendable {
                     continue
                 }
                 let effective = header.effective
-                events[stream].append(Slices(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq, type: header.typeBytes,
+                events[stream].append(Slices(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq, type: String(decoding: header.typeBytes, as: UTF8.self),
                                              effective: effective, data: header.dataBytes, schemaVersion: header.schemaVersion))
             }
         }
@@ -57,7 +57,7 @@ struct FoldedStream: Sendable {
     struct Slices {
         var instant: Int64
         var seq: UInt64
-        var type: UnsafeRawBufferPointer
+        var type: String
         var effective: String
         var data: UnsafeBufferPointer<UInt8>
         var schemaVersion: Int
@@ -71,16 +71,10 @@ struct FoldedStream: Sendable {
         var order = events.indices.map { (instant: events[$0].instant, seq: events[$0].seq, index: $0) }
         order.sort { ($0.instant, $0.seq) < ($1.instant, $1.seq) }
         var state = base?.state ?? JSONObject()
-        var type = "", typeBytes = UnsafeRawBufferPointer(start: nil, count: 0)
         for position in order {
             let event = events[position.index]
-            // A stream's events are mostly of one or two types: reuse the last type's string.
-            if !sameBytes(event.type, typeBytes) {
-                typeBytes = event.type
-                type = String(decoding: typeBytes, as: UTF8.self)
-            }
             guard case .object(let data)? = try? JSONParser.parse(event.data, maxDepth: Limits.maxDepth) else { return nil }
-            Entity.apply(type: type, effective: event.effective, schemaVersion: event.schemaVersion,
+            Entity.apply(type: event.type, effective: event.effective, schemaVersion: event.schemaVersion,
                          data: data, to: &state, stream: stream)
         }
         let last = order.last

@@ -2,8 +2,10 @@ import LMDB
 import LedgerCore
 import LedgerValues
 
-/// The events an append has just written, read back from its transaction for the projections:
-/// each event's place (seq, effective instant, stream) and slices of its record to fold.
+/// Events just written in a transaction, as the projections fold them: each event's place
+/// (seq, effective instant, stream), its type and effective text, and the slice of its record
+/// that holds `data`. An append gives its prepared events (nothing is parsed again); the
+/// events a rebuild catches up with are scanned from their records.
 ///
 /// The slices point into the transaction's pages, which LMDB may move at its next update
 /// (a big transaction writes dirty pages out early and frees them). So everything that reads
@@ -19,21 +21,27 @@ struct WrittenEvents {
     /// The streams, in the order of their first event.
     private(set) var streams: [String] = []
 
-    /// Reads the records of `seqs`. The records are scanned on all cores for a big batch; the
-    /// walk over them and the grouping by stream run here, on the transaction's thread.
-    init(_ txn: Transaction, ledger: Ledger, seqs: ClosedRange<UInt64>) throws {
-        var records: [UnsafeRawBufferPointer] = []
-        records.reserveCapacity(seqs.count)
-        try txn.withCursor(ledger.databases.events) { cursor in
-            var entry = try cursor.seek(atLeast: seqs.lowerBound)
-            for seq in seqs {
-                guard let current = entry, UInt64(bigEndianBytes: current.key) == seq else {
-                    throw LedgerError(.storage, "seq \(seq), just written, cannot be read back")
-                }
-                records.append(current.value)
-                entry = try cursor.next()
-            }
+    /// The events of an append, as it prepared them, with their `data` in the records it wrote.
+    init(_ txn: Transaction, ledger: Ledger, batch: WrittenBatch) throws {
+        let records = try WrittenEvents.records(txn, ledger: ledger, seqs: batch.seqs)
+        streams = batch.streams
+        streamIndex = batch.streamIndex
+        slices.reserveCapacity(records.count)
+        plain.reserveCapacity(records.count)
+        for (index, (record, event)) in zip(records, batch.events).enumerated() {
+            // A record's body starts with the prepared bytes, `data` among them.
+            let body = UnsafeBufferPointer(rebasing: record.bindMemory(to: UInt8.self)[EventRecord.hashSize...])
+            let data = UnsafeBufferPointer(rebasing: body[body.startIndex + event.dataRange.lowerBound..<body.startIndex + event.dataRange.upperBound])
+            slices.append(FoldedStream.Slices(instant: event.effective.instant, seq: batch.seqs.lowerBound + UInt64(index), type: event.type,
+                                              effective: event.effective.text, data: data, schemaVersion: event.schemaVersion))
+            plain.append(!EntityEvent.isFix(type: event.type))
         }
+    }
+
+    /// The records of `seqs`, read by others (a rebuild catching up with appends): their
+    /// envelopes are scanned on all cores for many; the grouping by stream runs here.
+    init(_ txn: Transaction, ledger: Ledger, seqs: ClosedRange<UInt64>) throws {
+        let records = try WrittenEvents.records(txn, ledger: ledger, seqs: seqs)
         let first = seqs.lowerBound
         let scanned = ZoneProjector.mapInParallel(Array(records.indices), from: 4096) { [records = UnsafeSendable(records)] index in
             WrittenEvents.scan(records.value[index], seq: first + UInt64(index))
@@ -51,7 +59,7 @@ struct WrittenEvents {
                 // stream folds from decoded events, so only its place is kept.
                 let decoded = try EventRecord.decode(records[index])
                 stream = decoded.stream
-                slice = FoldedStream.Slices(instant: EntityEvent.instant(of: decoded), seq: decoded.seq, type: UnsafeRawBufferPointer(start: nil, count: 0),
+                slice = FoldedStream.Slices(instant: EntityEvent.instant(of: decoded), seq: decoded.seq, type: decoded.type,
                                             effective: decoded.effective, data: UnsafeBufferPointer(start: nil, count: 0), schemaVersion: decoded.schemaVersion)
             }
             let slot = slots[stream] ?? {
@@ -65,6 +73,23 @@ struct WrittenEvents {
         }
     }
 
+    /// The records of `seqs`, in order, walked on the transaction's thread.
+    private static func records(_ txn: Transaction, ledger: Ledger, seqs: ClosedRange<UInt64>) throws -> [UnsafeRawBufferPointer] {
+        var records: [UnsafeRawBufferPointer] = []
+        records.reserveCapacity(seqs.count)
+        try txn.withCursor(ledger.databases.events) { cursor in
+            var entry = try cursor.seek(atLeast: seqs.lowerBound)
+            for seq in seqs {
+                guard let current = entry, UInt64(bigEndianBytes: current.key) == seq else {
+                    throw LedgerError(.storage, "seq \(seq), just written, cannot be read back")
+                }
+                records.append(current.value)
+                entry = try cursor.next()
+            }
+        }
+        return records
+    }
+
     private struct Scanned {
         var slices: FoldedStream.Slices
         var stream: String
@@ -74,7 +99,8 @@ struct WrittenEvents {
     private static func scan(_ record: UnsafeRawBufferPointer, seq: UInt64) -> Scanned? {
         guard let header = EventRecord.scanCanonical(record, chainFields: false), header.seq == seq else { return nil }
         let effective = header.effective
-        return Scanned(slices: FoldedStream.Slices(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq, type: header.typeBytes,
+        return Scanned(slices: FoldedStream.Slices(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq,
+                                                   type: String(decoding: header.typeBytes, as: UTF8.self),
                                                    effective: effective, data: header.dataBytes, schemaVersion: header.schemaVersion),
                        stream: header.stream, isFix: FoldedStream.isFix(header.typeBytes))
     }

@@ -9,7 +9,8 @@ import LedgerValues
 public struct ZoneProjector: LedgerProjector {
     public init() {}
 
-    public func apply(written seqs: ClosedRange<UInt64>, in txn: Transaction, ledger: Ledger) throws {
+    public func apply(_ batch: WrittenBatch, in txn: Transaction, ledger: Ledger) throws {
+        let seqs = batch.seqs
         var due: [(name: ProjectionName, entry: ProjectionEntry)] = []
         for name in ProjectionName.allCases {
             var entry: ProjectionEntry
@@ -26,7 +27,7 @@ public struct ZoneProjector: LedgerProjector {
         }
         guard !due.isEmpty else { return }
         func generation(_ name: ProjectionName) -> Int? { due.first { $0.name == name }?.entry.generation }
-        try ZoneProjector.apply(seqs, state: generation(.state), timeline: generation(.timeline), txn, ledger: ledger)
+        try ZoneProjector.apply(seqs, batch: batch, state: generation(.state), timeline: generation(.timeline), txn, ledger: ledger)
         for (name, var entry) in due {
             entry.appliedSeq = seqs.upperBound
             try ProjectionTables.setEntry(txn, name, entry)
@@ -35,15 +36,16 @@ public struct ZoneProjector: LedgerProjector {
 
     /// Brings the state (of generation `state`) and the timeline (of generation `timeline`)
     /// up to date with events `seqs`, written in `txn` after those the projections hold: an
-    /// append's, or those a rebuild catches up with.
-    static func apply(_ seqs: ClosedRange<UInt64>, state: Int?, timeline: Int?, _ txn: Transaction, ledger: Ledger) throws {
+    /// append's (`batch`, the events as it prepared them), or those a rebuild catches up with.
+    static func apply(_ seqs: ClosedRange<UInt64>, batch: WrittenBatch? = nil, state: Int?, timeline: Int?, _ txn: Transaction,
+                      ledger: Ledger) throws {
         // Opening a table may create it, an update: done before the records are read.
         let tables = try state.map { generation in
             (entities: try txn.openDatabase(named: ProjectionTables.entities(generation), create: true)!,
              years: try txn.openDatabase(named: ProjectionTables.years(generation), create: true)!)
         }
         if let timeline { _ = try txn.openDatabase(named: ProjectionTables.timeline(timeline), create: true) }
-        let written = try WrittenEvents(txn, ledger: ledger, seqs: seqs)
+        let written = try batch.map { try WrittenEvents(txn, ledger: ledger, batch: $0) } ?? WrittenEvents(txn, ledger: ledger, seqs: seqs)
         // The timeline's entries are gathered and sorted on another thread while the state is
         // brought up to date here.
         let entries = timeline == nil ? nil : BackgroundResult { [written = UnsafeSendable(written)] in written.value.timelineEntries }

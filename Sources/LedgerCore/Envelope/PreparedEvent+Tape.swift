@@ -62,11 +62,11 @@ extension PreparedEvent {
 
         var content: [UInt8] = []
         content.reserveCapacity(512)
-        writeContent(actor: actorText, into: &content) { tape.writeCanonical(data, into: &$0) }
+        let dataStart = writeContent(actor: actorText, into: &content) { tape.writeCanonical(data, into: &$0) }
         return try? PreparedEvent(id: idText ?? EventIdentifier.generate(), clientId: idText != nil, type: typeName, stream: streamName,
                                   expectedVersion: expected, effective: effectiveTime ?? today, effectiveGiven: effectiveTime != nil,
                                   schemaVersion: schemaVersionUsed, actor: actorText, source: sourceText,
-                                  reference: nil, replacementData: nil, line: number, content: content)
+                                  reference: nil, replacementData: nil, line: number, content: content, dataStart: dataStart)
     }
 
     private static func isLedgerField(_ key: Int, _ tape: JSONTape) -> Bool {

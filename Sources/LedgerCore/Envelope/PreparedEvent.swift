@@ -34,6 +34,12 @@ public final class PreparedEvent: Sendable {
     let parts: [UInt8]
     /// Where the `effective` part starts, and where the tail does.
     let effectiveStart: Int, tailStart: Int
+    /// Where `data`'s canonical bytes start; they end before the comma before `effective`.
+    private let dataStart: Int
+
+    /// Where `data`'s canonical bytes are in `parts`, and so in the record's body, which
+    /// starts with the same bytes.
+    package var dataRange: Range<Int> { dataStart..<effectiveStart - 1 }
 
     /// About what the members the ledger adds take in a record (`hash`, `prev`, `recorded`,
     /// `schemaVersion`, `seq`, `version`): an upper bound for sizing.
@@ -60,17 +66,18 @@ public final class PreparedEvent: Sendable {
         let effective = draft.effective ?? today
         var parts: [UInt8] = []
         parts.reserveCapacity(512)
-        PreparedEvent.writeContent(actor: draft.actor, data: draft.data, into: &parts)
+        let dataStart = PreparedEvent.writeContent(actor: draft.actor, data: draft.data, into: &parts)
         try self.init(id: id, clientId: draft.id != nil, type: draft.type, stream: draft.stream, expectedVersion: draft.expectedVersion,
                       effective: effective, effectiveGiven: draft.effective != nil, schemaVersion: schemaVersion,
                       actor: draft.actor, source: draft.source, reference: reference, replacementData: replacementData, line: line,
-                      content: parts)
+                      content: parts, dataStart: dataStart)
     }
 
-    /// Completes the parts after `content` (the members before `effective`) and checks the size.
+    /// Completes the parts after `content` (the members before `effective`, `data`'s bytes
+    /// from `dataStart`) and checks the size.
     init(id: String, clientId: Bool, type: String, stream: String, expectedVersion: UInt64?, effective: EffectiveTime,
          effectiveGiven: Bool, schemaVersion: Int, actor: String?, source: String?,
-         reference: EventReference?, replacementData: JSONObject?, line: Int?, content: [UInt8]) throws(LedgerError) {
+         reference: EventReference?, replacementData: JSONObject?, line: Int?, content: [UInt8], dataStart: Int) throws(LedgerError) {
         self.id = id
         self.clientId = clientId
         self.type = type
@@ -84,6 +91,7 @@ public final class PreparedEvent: Sendable {
         self.reference = reference
         self.replacementData = replacementData
         self.line = line
+        self.dataStart = dataStart
         var parts = content
         effectiveStart = parts.count
         PreparedEvent.member("effective", .string(effective.text), into: &parts)
@@ -131,18 +139,21 @@ public final class PreparedEvent: Sendable {
 
     /// The canonical bytes of what a client says in an event come in the two pieces the
     /// record holds them in: the members before `effective` (the record's opening brace
-    /// included), and those between `seq` and `version`.
-    static func writeContent(actor: String?, data: JSONObject, into out: inout [UInt8]) {
+    /// included), and those between `seq` and `version`. Returns where `data` starts.
+    @discardableResult
+    static func writeContent(actor: String?, data: JSONObject, into out: inout [UInt8]) -> Int {
         writeContent(actor: actor, into: &out) { JSONValue.object(data).writeCanonical(into: &$0) }
     }
 
     /// The same, with `data`'s canonical bytes written by `writeData`.
-    static func writeContent(actor: String?, into out: inout [UInt8], data writeData: (inout [UInt8]) -> Void) {
+    static func writeContent(actor: String?, into out: inout [UInt8], data writeData: (inout [UInt8]) -> Void) -> Int {
         out.append(UInt8(ascii: "{"))
         if let actor { member("actor", .string(actor), into: &out) }
         out.append(contentsOf: "\"data\":".utf8)
+        let dataStart = out.count
         writeData(&out)
         out.append(UInt8(ascii: ","))
+        return dataStart
     }
 
     static func writeTail(source: String?, stream: String, type: String, into out: inout [UInt8]) {

@@ -15,7 +15,7 @@ struct BatchStreams {
     /// Per stream: its version before the batch, and now.
     private var versions: [(before: UInt64, now: UInt64)] = []
     /// Per event written, in seq order: its stream's slot and its seq.
-    private var written: [(slot: Int, seq: UInt64)] = []
+    private var writtenEvents: [(slot: Int, seq: UInt64)] = []
 
     /// A stream as the batch has it so far.
     struct Position {
@@ -39,8 +39,12 @@ struct BatchStreams {
     mutating func append(_ seq: UInt64, at position: Position) {
         assert(versions[position.slot].now == position.version, "a stream's position is used once")
         versions[position.slot].now += 1
-        written.append((position.slot, seq))
+        writtenEvents.append((position.slot, seq))
     }
+
+    /// The streams the batch wrote to (in the order first asked about), and per event
+    /// written, in seq order, the index of its stream among them.
+    var written: (streams: [String], streamIndex: [Int]) { (names, writtenEvents.map(\.slot)) }
 
     /// Puts each stream's new version (`streams`) and its stream-index entries
     /// (stream ‖ 0x00 ‖ version → seq, `streamEvents`), streams in byte order.
@@ -48,11 +52,11 @@ struct BatchStreams {
         // Each stream's seqs, in seq order: where a stream's run starts in `seqs`, then the
         // runs filled in event order.
         var starts = [Int](repeating: 0, count: names.count + 1)
-        for event in written { starts[event.slot + 1] += 1 }
+        for event in writtenEvents { starts[event.slot + 1] += 1 }
         for slot in names.indices { starts[slot + 1] += starts[slot] }
         var next = starts
-        var seqs = [UInt64](repeating: 0, count: written.count)
-        for event in written {
+        var seqs = [UInt64](repeating: 0, count: writtenEvents.count)
+        for event in writtenEvents {
             seqs[next[event.slot]] = event.seq
             next[event.slot] += 1
         }

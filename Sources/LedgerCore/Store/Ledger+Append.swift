@@ -109,6 +109,8 @@ extension Ledger {
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(batch.count)
         let firstSeq = head.seq + 1
+        var written: [PreparedEvent] = []
+        if !projectors.isEmpty { written.reserveCapacity(batch.count) }
         var record: [UInt8] = []
         record.reserveCapacity(1024)
         var index = -1
@@ -159,6 +161,7 @@ extension Ledger {
                 try putRecord(txn, seq: seq, hash: hash, body: record)
                 streams.append(seq, at: position)
                 seqs[index] = seq
+                if !projectors.isEmpty { written.append(event) }
                 head = Head(seq: seq, hash: hash, recorded: recorded)
                 outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
                                               version: version, hash: hash, line: event.line))
@@ -173,8 +176,10 @@ extension Ledger {
         try ids.put(into: db.ids, txn, options: .noOverwrite) { seqs[Int($0)] == 0 ? nil : seqs[Int($0)] }
         try streams.put(txn, streams: db.streams, streamEvents: db.streamEvents)
         // Projections change in the same transaction as the log, so they are never behind it.
-        if head.seq >= firstSeq {
-            for projector in projectors { try projector.apply(written: firstSeq...head.seq, in: txn, ledger: self) }
+        if !written.isEmpty {
+            let (streamNames, streamIndex) = streams.written
+            let batch = WrittenBatch(seqs: firstSeq...head.seq, events: written, streams: streamNames, streamIndex: streamIndex)
+            for projector in projectors { try projector.apply(batch, in: txn, ledger: self) }
         }
         return outcomes
     }
