@@ -10,8 +10,15 @@ public struct EventCatalog: Sendable {
         /// Schemas by version.
         public let versions: [Int: JSONSchema]
         /// The highest version: what an append uses unless told otherwise.
-        public var currentVersion: Int { versions.keys.max() ?? 1 }
-        public var current: JSONSchema { versions[currentVersion]! }
+        public let currentVersion: Int
+        public let current: JSONSchema
+
+        init(name: String, versions: [Int: JSONSchema]) {
+            self.name = name
+            self.versions = versions
+            currentVersion = versions.keys.max() ?? 1
+            current = versions[currentVersion]!
+        }
     }
 
     public let types: [String: EventType]

@@ -94,8 +94,8 @@ public final class PreparedEvent: Sendable {
         self.dataStart = dataStart
         var parts = content
         effectiveStart = parts.count
-        PreparedEvent.member("effective", .string(effective.text), into: &parts)
-        PreparedEvent.member("id", .string(id), into: &parts)
+        PreparedEvent.member("effective", effective.text, into: &parts)
+        PreparedEvent.member("id", id, into: &parts)
         tailStart = parts.count
         PreparedEvent.writeTail(source: source, stream: stream, type: type, into: &parts)
         self.parts = parts
@@ -121,7 +121,7 @@ public final class PreparedEvent: Sendable {
             throw LedgerError(.invalidInput, "unknown event type '\(name)' ('civic-ledger schema list' shows the catalog)")
         }
         let version = version ?? type.currentVersion
-        guard let schema = type.versions[version] else {
+        guard let schema = version == type.currentVersion ? type.current : type.versions[version] else {
             let known = type.versions.keys.sorted().map(String.init).joined(separator: ", ")
             throw LedgerError(.invalidInput, "type '\(name)' has no schema version \(version) (it has \(known))")
         }
@@ -148,7 +148,7 @@ public final class PreparedEvent: Sendable {
     /// The same, with `data`'s canonical bytes written by `writeData`.
     static func writeContent(actor: String?, into out: inout [UInt8], data writeData: (inout [UInt8]) -> Void) -> Int {
         out.append(UInt8(ascii: "{"))
-        if let actor { member("actor", .string(actor), into: &out) }
+        if let actor { member("actor", actor, into: &out) }
         out.append(contentsOf: "\"data\":".utf8)
         let dataStart = out.count
         writeData(&out)
@@ -157,16 +157,18 @@ public final class PreparedEvent: Sendable {
     }
 
     static func writeTail(source: String?, stream: String, type: String, into out: inout [UInt8]) {
-        if let source { member("source", .string(source), into: &out) }
-        member("stream", .string(stream), into: &out)
-        member("type", .string(type), into: &out)
+        if let source { member("source", source, into: &out) }
+        member("stream", stream, into: &out)
+        member("type", type, into: &out)
     }
 
-    private static func member(_ key: StaticString, _ value: JSONValue, into out: inout [UInt8]) {
+    /// `"key":"value",` with the value escaped as canonical JSON needs.
+    private static func member(_ key: StaticString, _ value: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-        out.append(contentsOf: "\":".utf8)
-        value.writeCanonical(into: &out)
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
+        CanonicalJSON.writeString(value, into: &out)
         out.append(UInt8(ascii: ","))
     }
 
