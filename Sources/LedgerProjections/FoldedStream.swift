@@ -42,7 +42,7 @@ struct FoldedStream: Sendable {
                 }
                 let effective = header.effective
                 events[stream].append(Slices(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq, type: String(decoding: header.typeBytes, as: UTF8.self),
-                                             effective: effective, data: header.dataBytes, schemaVersion: header.schemaVersion))
+                                             effective: effective, data: .record(header.dataBytes), schemaVersion: header.schemaVersion))
             }
         }
         return try streams.indices.map { index in
@@ -59,8 +59,26 @@ struct FoldedStream: Sendable {
         var seq: UInt64
         var type: String
         var effective: String
-        var data: UnsafeBufferPointer<UInt8>
+        var data: EventData
         var schemaVersion: Int
+    }
+
+    /// Where an event's `data` is: in its record (valid as the record is), or in the event
+    /// an append prepared.
+    enum EventData {
+        case record(UnsafeBufferPointer<UInt8>)
+        case prepared(PreparedEvent)
+
+        /// The data parsed; nil if it is not a JSON object.
+        func parsed() -> JSONObject? {
+            func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JSONObject? {
+                (try? JSONParser.parse(bytes, maxDepth: Limits.maxDepth))?.objectValue
+            }
+            switch self {
+            case .record(let bytes): return parse(bytes)
+            case .prepared(let event): return event.withData(parse)
+            }
+        }
     }
 
     /// Folds one stream's events: in (instant, seq) order, each `data` parsed just before it
@@ -73,7 +91,7 @@ struct FoldedStream: Sendable {
         var state = base?.state ?? JSONObject()
         for position in order {
             let event = events[position.index]
-            guard case .object(let data)? = try? JSONParser.parse(event.data, maxDepth: Limits.maxDepth) else { return nil }
+            guard let data = event.data.parsed() else { return nil }
             Entity.apply(type: event.type, effective: event.effective, schemaVersion: event.schemaVersion,
                          data: data, to: &state, stream: stream)
         }

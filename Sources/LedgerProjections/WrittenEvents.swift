@@ -3,13 +3,13 @@ import LedgerCore
 import LedgerValues
 
 /// Events just written in a transaction, as the projections fold them: each event's place
-/// (seq, effective instant, stream), its type and effective text, and the slice of its record
-/// that holds `data`. An append gives its prepared events (nothing is parsed again); the
-/// events a rebuild catches up with are scanned from their records.
+/// (seq, effective instant, stream), its type and effective text, and where its `data` is. An
+/// append gives its prepared events (nothing is read back or parsed again); the events a
+/// rebuild catches up with are scanned from their records.
 ///
-/// The slices point into the transaction's pages, which LMDB may move at its next update
-/// (a big transaction writes dirty pages out early and frees them). So everything that reads
-/// them (`folded`) runs before the projections' first put; the places are copies and stay.
+/// A record's slices point into the transaction's pages, which LMDB may move at its next
+/// update (a big transaction writes dirty pages out early and frees them). So everything that
+/// reads them (the fold) runs before the projections' first put; the places are copies and stay.
 struct WrittenEvents {
     /// Per event, in seq order: what the fold reads.
     private(set) var slices: [FoldedStream.Slices] = []
@@ -21,21 +21,15 @@ struct WrittenEvents {
     /// The streams, in the order of their first event.
     private(set) var streams: [String] = []
 
-    /// The events of an append, as it prepared them, with their `data` in the records it wrote.
-    init(_ txn: Transaction, ledger: Ledger, batch: WrittenBatch) throws {
-        let records = try WrittenEvents.records(txn, ledger: ledger, seqs: batch.seqs)
+    /// The events of an append, as it prepared them.
+    init(_ batch: WrittenBatch) {
         streams = batch.streams
         streamIndex = batch.streamIndex
-        slices.reserveCapacity(records.count)
-        plain.reserveCapacity(records.count)
-        for (index, (record, event)) in zip(records, batch.events).enumerated() {
-            // A record's body starts with the prepared bytes, `data` among them.
-            let body = UnsafeBufferPointer(rebasing: record.bindMemory(to: UInt8.self)[EventRecord.hashSize...])
-            let data = UnsafeBufferPointer(rebasing: body[body.startIndex + event.dataRange.lowerBound..<body.startIndex + event.dataRange.upperBound])
-            slices.append(FoldedStream.Slices(instant: event.effective.instant, seq: batch.seqs.lowerBound + UInt64(index), type: event.type,
-                                              effective: event.effective.text, data: data, schemaVersion: event.schemaVersion))
-            plain.append(!EntityEvent.isFix(type: event.type))
+        slices = batch.events.enumerated().map { index, event in
+            FoldedStream.Slices(instant: event.effective.instant, seq: batch.seqs.lowerBound + UInt64(index), type: event.type,
+                                effective: event.effective.text, data: .prepared(event), schemaVersion: event.schemaVersion)
         }
+        plain = batch.events.map { !EntityEvent.isFix(type: $0.type) }
     }
 
     /// The records of `seqs`, read by others (a rebuild catching up with appends): their
@@ -60,7 +54,7 @@ struct WrittenEvents {
                 let decoded = try EventRecord.decode(records[index])
                 stream = decoded.stream
                 slice = FoldedStream.Slices(instant: EntityEvent.instant(of: decoded), seq: decoded.seq, type: decoded.type,
-                                            effective: decoded.effective, data: UnsafeBufferPointer(start: nil, count: 0), schemaVersion: decoded.schemaVersion)
+                                            effective: decoded.effective, data: .record(UnsafeBufferPointer(start: nil, count: 0)), schemaVersion: decoded.schemaVersion)
             }
             let slot = slots[stream] ?? {
                 slots[stream] = streams.count
@@ -101,7 +95,7 @@ struct WrittenEvents {
         let effective = header.effective
         return Scanned(slices: FoldedStream.Slices(instant: EffectiveTime(effective)?.instant ?? 0, seq: seq,
                                                    type: String(decoding: header.typeBytes, as: UTF8.self),
-                                                   effective: effective, data: header.dataBytes, schemaVersion: header.schemaVersion),
+                                                   effective: effective, data: .record(header.dataBytes), schemaVersion: header.schemaVersion),
                        stream: header.stream, isFix: FoldedStream.isFix(header.typeBytes))
     }
 

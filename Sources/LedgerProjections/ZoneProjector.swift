@@ -45,7 +45,7 @@ public struct ZoneProjector: LedgerProjector {
              years: try txn.openDatabase(named: ProjectionTables.years(generation), create: true)!)
         }
         if let timeline { _ = try txn.openDatabase(named: ProjectionTables.timeline(timeline), create: true) }
-        let written = try batch.map { try WrittenEvents(txn, ledger: ledger, batch: $0) } ?? WrittenEvents(txn, ledger: ledger, seqs: seqs)
+        let written = try batch.map(WrittenEvents.init) ?? WrittenEvents(txn, ledger: ledger, seqs: seqs)
         // The timeline's entries are gathered and sorted on another thread while the state is
         // brought up to date here.
         let entries = timeline == nil ? nil : BackgroundResult { [written = UnsafeSendable(written)] in written.value.timelineEntries }

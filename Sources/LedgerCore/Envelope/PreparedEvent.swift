@@ -37,9 +37,10 @@ public final class PreparedEvent: Sendable {
     /// Where `data`'s canonical bytes start; they end before the comma before `effective`.
     private let dataStart: Int
 
-    /// Where `data`'s canonical bytes are in `parts`, and so in the record's body, which
-    /// starts with the same bytes.
-    package var dataRange: Range<Int> { dataStart..<effectiveStart - 1 }
+    /// Calls `body` with `data`'s canonical bytes, as the record holds them.
+    package func withData<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try parts.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[dataStart..<effectiveStart - 1])) }
+    }
 
     /// About what the members the ledger adds take in a record (`hash`, `prev`, `recorded`,
     /// `schemaVersion`, `seq`, `version`): an upper bound for sizing.
