@@ -153,6 +153,47 @@ import TestSupport
         #expect(try ledger.statistics().events == before)
     }
 
+    /// A big batch whose transaction fills the map halfway (here a projector writes far more
+    /// than the room the append makes up front) is written again from its prepared chunks
+    /// once the map has grown: every event once, in order, and what the projector wrote once.
+    @Test(.timeLimit(.minutes(1))) func aBatchThatFillsTheMapHalfwayIsWrittenWholeOnceTheMapHasGrown() throws {
+        var options = Ledger.Options(create: true, projectors: [BulkyProjector(bytes: 24 << 20)])
+        options.initialMapSize = 1 << 20
+        let ledger = try Ledger.open(dir.path + "/bulky", options: options)
+        let count = 5_000  // several chunks
+        let lines = (1...count).map { #"{"id":"b-\#($0)","type":"road.delivered","stream":"road/r\#($0 % 9)","data":{"name":{"zh":"路"},"lengthM":\#($0)}}"# }
+        let batch = try EventBatch.preparing(Array(lines.joined(separator: "\n").utf8))
+        #expect(batch.chunkCount > 1)
+        let outcomes = try ledger.append(batch)
+        #expect(outcomes.map(\.seq) == Array(1...UInt64(count)))
+        #expect(outcomes.allSatisfy { $0.status == .appended })
+        #expect(ledger.environment.mapGrowths > 0)
+        #expect(try ledger.statistics().mapSize > 24 << 20)
+        #expect(try ledger.verify().isIntact)
+        #expect(try ledger.version(ofStream: "road/r0") == UInt64(count / 9))
+        // The projector's entries of the one transaction that committed, none of the others.
+        let entries = try ledger.environment.read { txn in
+            try txn.statistics(try #require(try txn.openDatabase(named: BulkyProjector.table, create: false))).entries
+        }
+        #expect(entries == (24 << 20) / BulkyProjector.valueSize)
+    }
+
+    /// Writes `bytes` of its own in each append's transaction.
+    private struct BulkyProjector: LedgerProjector {
+        static let table = "bulky", valueSize = 4_000
+        let bytes: Int
+
+        func apply(_ batch: WrittenBatch, in txn: Transaction, ledger: Ledger) throws {
+            let table = try #require(try txn.openDatabase(named: BulkyProjector.table, create: true))
+            let value = [UInt8](repeating: 7, count: BulkyProjector.valueSize)
+            for index in 0..<UInt64(bytes / BulkyProjector.valueSize) {
+                try withUnsafeBytes(of: (batch.seqs.lowerBound.bigEndian, index.bigEndian)) { key in
+                    try value.withUnsafeBytes { try txn.put(table, key: key, value: $0) }
+                }
+            }
+        }
+    }
+
     /// A chunk no background worker has started is prepared by the writer when it needs it,
     /// so an append never waits on a thread pool with no thread to spare.
     @Test(.timeLimit(.minutes(1))) func theWriterPreparesChunksNobodyStarted() throws {
