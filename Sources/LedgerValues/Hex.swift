@@ -8,8 +8,7 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends the digits of `bytes` to `out`, in one append (the writer appends a `prev` per
-    /// event).
+    /// Appends the digits of `bytes` to `out`, in one append.
     public static func write(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         let count = out.count
         out.append(contentsOf: repeatElement(0, count: bytes.count * 2))

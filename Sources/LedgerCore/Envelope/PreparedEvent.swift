@@ -186,21 +186,87 @@ public final class PreparedEvent: Sendable {
 
     /// Writes the record's canonical bytes (the hash input) into `out`, replacing its contents.
     func assemble(prev: ChainHash, recorded: [UInt8], seq: UInt64, version: UInt64, into out: inout [UInt8]) {
-        out.removeAll(keepingCapacity: true)
-        parts.withUnsafeBufferPointer { out.append(contentsOf: $0[..<tailStart]) }
-        out.append(contentsOf: "\"prev\":\"".utf8)
-        prev.writeHex(into: &out)
-        out.append(contentsOf: "\",\"recorded\":\"".utf8)
-        out.append(contentsOf: recorded)
-        out.append(contentsOf: "\",\"schemaVersion\":".utf8)
-        CanonicalJSON.writeInteger(UInt64(schemaVersion), into: &out)
-        out.append(contentsOf: ",\"seq\":".utf8)
-        CanonicalJSON.writeInteger(seq, into: &out)
-        out.append(UInt8(ascii: ","))
-        parts.withUnsafeBufferPointer { out.append(contentsOf: $0[tailStart...]) }
-        out.append(contentsOf: "\"version\":".utf8)
-        CanonicalJSON.writeInteger(version, into: &out)
-        out.append(UInt8(ascii: "}"))
+        let size = bodySize(recorded: recorded.count, seq: seq, version: version)
+        out = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            assemble(prev: prev, recorded: recorded, seq: seq, version: version, into: UnsafeMutableRawBufferPointer(buffer))
+            count = size
+        }
+    }
+
+    /// The size of the record's canonical bytes with these ledger fields (`recorded` bytes
+    /// of recorded time).
+    func bodySize(recorded: Int, seq: UInt64, version: UInt64) -> Int {
+        parts.count + PreparedEvent.ledgerMembersSize + 2 * EventRecord.hashSize + recorded
+            + CanonicalJSON.digits(UInt64(schemaVersion)) + CanonicalJSON.digits(seq) + CanonicalJSON.digits(version)
+    }
+
+    /// The text around the ledger's fields, in the order `assemble` writes it.
+    private static let ledgerMembers: [StaticString] = ["\"prev\":\"", "\",\"recorded\":\"", "\",\"schemaVersion\":", ",\"seq\":", ",",
+                                                        "\"version\":", "}"]
+    private static let ledgerMembersSize = ledgerMembers.reduce(0) { $0 + $1.utf8CodeUnitCount }
+
+    /// Writes the record's canonical bytes into `out`, exactly `bodySize` bytes: the writer
+    /// assembles each record in the place LMDB reserves for it.
+    func assemble(prev: ChainHash, recorded: [UInt8], seq: UInt64, version: UInt64, into out: UnsafeMutableRawBufferPointer) {
+        var writer = ByteWriter(out)
+        parts.withUnsafeBytes { writer.write(UnsafeRawBufferPointer(rebasing: $0[..<tailStart])) }
+        writer.write(PreparedEvent.ledgerMembers[0])
+        withUnsafeBytes(of: prev.bytes) { writer.writeHex($0) }
+        writer.write(PreparedEvent.ledgerMembers[1])
+        recorded.withUnsafeBytes { writer.write($0) }
+        writer.write(PreparedEvent.ledgerMembers[2])
+        writer.writeInteger(UInt64(schemaVersion))
+        writer.write(PreparedEvent.ledgerMembers[3])
+        writer.writeInteger(seq)
+        writer.write(PreparedEvent.ledgerMembers[4])
+        parts.withUnsafeBytes { writer.write(UnsafeRawBufferPointer(rebasing: $0[tailStart...])) }
+        writer.write(PreparedEvent.ledgerMembers[5])
+        writer.writeInteger(version)
+        writer.write(PreparedEvent.ledgerMembers[6])
+        precondition(writer.count == out.count, "bodySize and assemble disagree")
+    }
+}
+
+/// Writes bytes one after another into memory sized for them beforehand.
+struct ByteWriter {
+    private let out: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
+
+    init(_ out: UnsafeMutableRawBufferPointer) { self.out = out }
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        precondition(count + bytes.count <= out.count, "ByteWriter: past the end")
+        (out.baseAddress! + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    mutating func write(_ text: StaticString) {
+        write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Two lowercase hexadecimal digits per byte.
+    mutating func writeHex(_ bytes: UnsafeRawBufferPointer) {
+        precondition(count + 2 * bytes.count <= out.count, "ByteWriter: past the end")
+        Hex.digits.withUnsafeBufferPointer { digits in
+            for byte in bytes {
+                out[count] = digits[Int(byte >> 4)]
+                out[count + 1] = digits[Int(byte & 0xF)]
+                count += 2
+            }
+        }
+    }
+
+    /// An integer in decimal.
+    mutating func writeInteger(_ value: UInt64) {
+        let digits = CanonicalJSON.digits(value)
+        precondition(count + digits <= out.count, "ByteWriter: past the end")
+        var rest = value
+        for position in (count..<count + digits).reversed() {
+            out[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        count += digits
     }
 }
 

@@ -111,8 +111,6 @@ extension Ledger {
         let firstSeq = head.seq + 1
         var written: [PreparedEvent] = []
         if !projectors.isEmpty { written.reserveCapacity(batch.count) }
-        var record: [UInt8] = []
-        record.reserveCapacity(1024)
         var index = -1
 
         for chunk in 0..<batch.chunkCount {
@@ -156,9 +154,10 @@ extension Ledger {
                 }
                 let version = position.version + 1
 
-                event.assemble(prev: head.hash, recorded: recordedText, seq: seq, version: version, into: &record)
-                let hash = record.withUnsafeBytes { ChainHash.of($0) }
-                try putRecord(txn, seq: seq, hash: hash, body: record)
+                let size = event.bodySize(recorded: recordedText.count, seq: seq, version: version)
+                let hash = try putRecord(txn, seq: seq, bodySize: size) { [head] body in
+                    event.assemble(prev: head.hash, recorded: recordedText, seq: seq, version: version, into: body)
+                }
                 streams.append(seq, at: position)
                 seqs[index] = seq
                 if !projectors.isEmpty { written.append(event) }
@@ -192,6 +191,21 @@ extension Ledger {
                 body.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: value[EventRecord.hashSize...]).copyMemory(from: $0) }
             }
         }
+    }
+
+    /// Writes one event's record under its seq, its body written by `writeBody` in the place
+    /// LMDB reserves for it (`bodySize` bytes) and hashed there; returns the hash.
+    func putRecord(_ txn: Transaction, seq: UInt64, bodySize: Int, writeBody: (UnsafeMutableRawBufferPointer) -> Void) throws -> ChainHash {
+        var hash = ChainHash.genesis
+        try seq.withBigEndianBytes { key in
+            try txn.put(databases.events, key: key, reserving: EventRecord.hashSize + bodySize, options: .append) { value in
+                let body = UnsafeMutableRawBufferPointer(rebasing: value[EventRecord.hashSize...])
+                writeBody(body)
+                hash = ChainHash.of(UnsafeRawBufferPointer(body))
+                withUnsafeBytes(of: hash.bytes) { value.copyMemory(from: $0) }
+            }
+        }
+        return hash
     }
 
     /// A stream's version as stored (0 for a stream the ledger does not hold).

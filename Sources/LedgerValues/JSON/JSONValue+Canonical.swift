@@ -54,6 +54,16 @@ public enum CanonicalJSON {
         }
     }
 
+    /// How many decimal digits `value` takes.
+    public static func digits(_ value: UInt64) -> Int {
+        var count = 1, rest = value
+        while rest >= 10 {
+            rest /= 10
+            count += 1
+        }
+        return count
+    }
+
     /// A string in double quotes, escaping `"`, `\` and control characters only.
     public static func writeString(_ value: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
