@@ -41,9 +41,21 @@ import LedgerValues
         for line in lines { #expect(agree(Array(line.utf8)), "declined: \(line)") }
     }
 
+    /// Escapes in string values are resolved (and written canonically again), as the parser
+    /// does: every short form, `\u` in either case, surrogate pairs, NUL, and escapes beside
+    /// raw UTF-8.
+    @Test func readsEscapedValuesAsTheParserDoes() throws {
+        let lines = [
+            #""a\"b""#, #""\u00e9""#, #""\u4E2D\u6587""#, #""\ud83d\ude00!""#, #""\/\\\b\f\n\r\t""#, #""\u0000\u001f\u007f""#,
+            #""中\u6587 ü \"x\"""#, #"{"zh":"\u516b\u7ef4\u901a","en":"Ba\/Wei","list":["\n",""]}"#, #""\"""#,
+        ]
+        for line in lines { #expect(agree(Array(line.utf8)), "declined: \(line)") }
+    }
+
     @Test(arguments: [
         #"{"a":1,"a":2}"#, #"{"b":1,"a":2,"b":3}"#,  // duplicate keys: the parser words the error
-        #""a\"b""#, #""\u00e9""#,                     // escapes
+        #"{"a\"b":1}"#, #"{"\u0061":1}"#,              // escaped keys
+        #""\ud800""#, #""\udc00""#, #""\ud800\u0041""#, #""\ud800x""#, #""\x""#, #""\u12""#, #""\u12g4""#, #""a\""#,  // bad escapes
         #"{"é":1}"#,                                  // a key that is not ASCII
         "12345678901234567", "9007199254740993", "1e400", "1e300",  // numbers it cannot hold exactly
         "01", "-", "1.", "1e", "[1,]", #"{"a" 1}"#, "[1 2]", #""abc"#, "\"a\u{1}b\"", "true false", "nul", "", "NaN",
@@ -94,7 +106,9 @@ import LedgerValues
         switch Int.random(in: 0..<(depth > 3 ? 4 : 6), using: &random) {
         case 0: return ["true", "false", "null"].randomElement(using: &random)!
         case 1: return ["0", "-1", "42", "3.25", "-0.5", "1e3", "123456789012", "2.5E-3"].randomElement(using: &random)!
-        case 2, 3: return "\"" + ["", "a", "abc def", "中文名", "ü", "x😀y", "long text with many words in it"].randomElement(using: &random)! + "\""
+        case 2, 3:
+            let texts = ["", "a", "abc def", "中文名", "ü", "x😀y", "long text with many words in it", #"\u4e2d\"q\"\n"#, #"\ud83d\ude00 \/ \\"#]
+            return "\"" + texts.randomElement(using: &random)! + "\""
         case 4:
             return "[" + (0..<Int.random(in: 0...4, using: &random)).map { _ in randomValue(&random, depth: depth + 1) }.joined(separator: ",") + "]"
         default:

@@ -129,7 +129,7 @@ public struct JSONParser {
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
         case UInt8(ascii: "N"), UInt8(ascii: "I"): throw error("NaN and Infinity are not JSON numbers")
-        default: throw error("unexpected character \(describe(bytes[index])), a value was expected")
+        default: throw error("unexpected character \(StringBytes.describe(bytes[index])), a value was expected")
         }
     }
 
@@ -225,7 +225,7 @@ public struct JSONParser {
                 return try decodeUTF8(text, at: start)
             }
             if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw error("control character \(describe(byte)) inside a string must be escaped") }
+            if byte < 0x20 { throw error("control character \(StringBytes.describe(byte)) inside a string must be escaped") }
             highBitsSeen |= UInt64(byte)
             index += 1
         }
@@ -240,7 +240,7 @@ public struct JSONParser {
             case UInt8(ascii: "\\"):
                 try parseEscape(into: &buffer)
             case 0..<0x20:
-                throw error("control character \(describe(byte)) inside a string must be escaped")
+                throw error("control character \(StringBytes.describe(byte)) inside a string must be escaped")
             default:
                 buffer.append(byte)
                 index += 1
@@ -250,57 +250,7 @@ public struct JSONParser {
     }
 
     private mutating func parseEscape(into buffer: inout [UInt8]) throws(JSONParseError) {
-        index += 1
-        guard index < bytes.count else { throw error("unterminated escape sequence") }
-        let byte = bytes[index]
-        index += 1
-        switch byte {
-        case UInt8(ascii: "\""): buffer.append(0x22)
-        case UInt8(ascii: "\\"): buffer.append(0x5C)
-        case UInt8(ascii: "/"): buffer.append(0x2F)
-        case UInt8(ascii: "b"): buffer.append(0x08)
-        case UInt8(ascii: "f"): buffer.append(0x0C)
-        case UInt8(ascii: "n"): buffer.append(0x0A)
-        case UInt8(ascii: "r"): buffer.append(0x0D)
-        case UInt8(ascii: "t"): buffer.append(0x09)
-        case UInt8(ascii: "u"):
-            let escapeStart = index - 2
-            var scalar = UInt32(try parseHex4())
-            if (0xD800...0xDBFF).contains(scalar) {
-                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                    throw JSONParseError(offset: escapeStart, reason: "lone high surrogate \\u\(hex(scalar)) (not valid Unicode)")
-                }
-                index += 2
-                let low = UInt32(try parseHex4())
-                guard (0xDC00...0xDFFF).contains(low) else {
-                    throw JSONParseError(offset: escapeStart, reason: "high surrogate \\u\(hex(scalar)) not followed by a low surrogate")
-                }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else if (0xDC00...0xDFFF).contains(scalar) {
-                throw JSONParseError(offset: escapeStart, reason: "lone low surrogate \\u\(hex(scalar)) (not valid Unicode)")
-            }
-            appendUTF8(Unicode.Scalar(scalar)!, to: &buffer)
-        default:
-            throw JSONParseError(offset: index - 2, reason: "invalid escape: \\ followed by \(describe(byte))")
-        }
-    }
-
-    private mutating func parseHex4() throws(JSONParseError) -> UInt16 {
-        guard index + 4 <= bytes.count else { throw error("\\u needs four hexadecimal digits") }
-        var value: UInt16 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw error("\\u needs four hexadecimal digits")
-            }
-            value = value << 4 | UInt16(digit)
-            index += 1
-        }
-        return value
+        appendUTF8(try StringBytes.readEscape(bytes, at: &index).get(), to: &buffer)
     }
 
     private func decodeUTF8(_ raw: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParseError) -> String {
@@ -343,14 +293,6 @@ public struct JSONParser {
         JSONParseError(offset: index, reason: reason)
     }
 
-    private func describe(_ byte: UInt8) -> String {
-        byte >= 0x20 && byte < 0x7F ? "'\(Character(Unicode.Scalar(byte)))'" : "0x\(hex(UInt32(byte)))"
-    }
-
-    private func hex(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16, uppercase: true)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
 }
 
 @inline(__always)

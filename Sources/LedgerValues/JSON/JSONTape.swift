@@ -9,9 +9,10 @@ import Musl
 /// written canonically straight from its tape.
 ///
 /// The tape reads only the common form of a line and declines the rest (`read` returns
-/// false): a string with an escape, a key that is not ASCII, a duplicate key, a number it
-/// cannot read exactly, nesting deeper than the limit, an object of more than 32 members,
-/// and every kind of malformed input.
+/// false): a key with an escape or that is not ASCII, a duplicate key, a number it cannot
+/// read exactly, nesting deeper than the limit, an object of more than 32 members, a lone
+/// surrogate, and every kind of malformed input. A string value with escapes (`\"`, `\n`,
+/// `\u4e2d` as Python's `json.dumps` writes Chinese…) is read into a buffer of the tape's own.
 /// `JSONParser` handles those, and words the error; a declined line costs one more parse.
 /// What the tape does read, it reads as `JSONParser` does (tests compare the two).
 ///
@@ -26,12 +27,13 @@ public struct JSONTape {
     /// object by its members, each a key (a string node) then its value.
     public struct Node {
         public let kind: Kind
-        /// A boolean's value.
+        /// A boolean's value; for a string, whether its bytes are unescaped in the tape's own
+        /// buffer rather than in the input.
         public let flag: Bool
         /// An array's elements, an object's members.
         public let count: Int32
-        /// A string's bytes in the input (without quotes). An object's member keys in
-        /// canonical order: `order[start..<start + count]`.
+        /// A string's bytes in the input (without quotes) or in the tape's buffer. An object's
+        /// member keys in canonical order: `order[start..<start + count]`.
         public let start: Int32, length: Int32
         /// The node after this value and all it contains.
         public let next: Int32
@@ -44,6 +46,8 @@ public struct JSONTape {
     /// The keys of the objects being read, innermost last.
     private var keys: [Int32] = []
     private var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    /// The unescaped bytes of strings that had escapes.
+    private let unescaped = ByteBuffer()
     private var index = 0
     private var maxDepth = JSONParser.defaultMaxDepth
 
@@ -59,6 +63,7 @@ public struct JSONTape {
         nodes.removeAll(keepingCapacity: true)
         order.removeAll(keepingCapacity: true)
         keys.removeAll(keepingCapacity: true)
+        unescaped.removeAll()
         bytes = input
         index = 0
         self.maxDepth = maxDepth
@@ -68,10 +73,13 @@ public struct JSONTape {
         return index == bytes.count
     }
 
-    /// The bytes of the string node `node` (valid UTF-8, no escapes).
+    /// The bytes of the string node `node` (valid UTF-8, escapes resolved), valid until the
+    /// next `read`.
     @inline(__always)
     public func stringBytes(_ node: Int) -> UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(rebasing: bytes[Int(nodes[node].start)..<Int(nodes[node].start + nodes[node].length)])
+        let node = nodes[node]
+        if node.flag { return UnsafeBufferPointer(start: unescaped.base + Int(node.start), count: Int(node.length)) }
+        return UnsafeBufferPointer(rebasing: bytes[Int(node.start)..<Int(node.start + node.length)])
     }
 
     public func string(_ node: Int) -> String { String(decoding: stringBytes(node), as: UTF8.self) }
@@ -110,8 +118,10 @@ public struct JSONTape {
         case .null: out.append(contentsOf: "null".utf8)
         case .boolean: out.append(contentsOf: value.flag ? "true".utf8 : "false".utf8)
         case .number: CanonicalJSON.writeNumber(value.number, into: &out)
+        case .string where value.flag:
+            CanonicalJSON.writeString(stringBytes(node), into: &out)
         case .string:
-            // No escapes and no control characters (the tape declines both): the bytes are canonical.
+            // No escapes and no control characters (the tape declines raw ones): the bytes are canonical.
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: stringBytes(node))
             out.append(UInt8(ascii: "\""))
@@ -261,7 +271,8 @@ public struct JSONTape {
         return true
     }
 
-    /// A string without escapes or control characters, checked as UTF-8 (or as ASCII).
+    /// A string without raw control characters, checked as UTF-8 (or, for a key, as ASCII
+    /// without escapes). One with escapes goes on in `readEscapedString`.
     private mutating func readString(asciiOnly: Bool = false) -> Bool {
         index += 1
         let start = index
@@ -269,6 +280,7 @@ public struct JSONTape {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") { break }
+            if byte == UInt8(ascii: "\\"), !asciiOnly { return readEscapedString(from: start) }
             guard byte >= 0x20, byte != UInt8(ascii: "\\") else { return false }
             highBitsSeen |= UInt64(byte)
             index += 1
@@ -280,6 +292,33 @@ public struct JSONTape {
         }
         index += 1
         nodes.append(Node(kind: .string, flag: false, count: 0, start: Int32(start), length: Int32(text.count),
+                          next: Int32(nodes.count + 1), number: 0))
+        return true
+    }
+
+    /// The rest of a string that has escapes, from `start` (its first byte; `index` is at the
+    /// first backslash), resolved into the tape's buffer. Declined as the parser would refuse
+    /// it (an unknown escape, a lone surrogate, a raw control character, bad UTF-8).
+    private mutating func readEscapedString(from start: Int) -> Bool {
+        let unescapedStart = unescaped.count
+        unescaped.append(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") { break }
+            guard byte >= 0x20 else { return false }
+            guard byte == UInt8(ascii: "\\") else {
+                unescaped.append(byte)
+                index += 1
+                continue
+            }
+            guard case .success(let scalar) = StringBytes.readEscape(bytes, at: &index) else { return false }
+            for unit in UTF8.encode(scalar)! { unescaped.append(unit) }
+        }
+        guard index < bytes.count else { return false }
+        index += 1
+        let length = unescaped.count - unescapedStart
+        guard JSONTape.isValidUTF8(UnsafeBufferPointer(start: unescaped.base + unescapedStart, count: length)) else { return false }
+        nodes.append(Node(kind: .string, flag: true, count: 0, start: Int32(unescapedStart), length: Int32(length),
                           next: Int32(nodes.count + 1), number: 0))
         return true
     }
@@ -341,5 +380,39 @@ public struct JSONTape {
             }
         }
         return true
+    }
+}
+
+/// Bytes in memory that does not move between one `read` and the next (a class, so a tape
+/// stays a value whose string slices point into memory it owns).
+private final class ByteBuffer {
+    private(set) var base: UnsafeMutablePointer<UInt8>
+    private var capacity = 256
+    private(set) var count = 0
+
+    init() { base = .allocate(capacity: capacity) }
+    deinit { base.deallocate() }
+
+    func removeAll() { count = 0 }
+
+    func append(_ byte: UInt8) {
+        if count == capacity { grow(to: count + 1) }
+        base[count] = byte
+        count += 1
+    }
+
+    func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        if count + bytes.count > capacity { grow(to: count + bytes.count) }
+        (base + count).update(from: source, count: bytes.count)
+        count += bytes.count
+    }
+
+    private func grow(to minimum: Int) {
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(minimum, capacity * 2))
+        grown.update(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity = max(minimum, capacity * 2)
     }
 }

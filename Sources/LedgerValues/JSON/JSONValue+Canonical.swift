@@ -66,34 +66,37 @@ public enum CanonicalJSON {
 
     /// A string in double quotes, escaping `"`, `\` and control characters only.
     public static func writeString(_ value: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var value = value
-        value.withUTF8 { bytes in
-            // Most strings need no escape: skip eight bytes at a time to the first that may.
-            var plain = 0
-            while plain + 8 <= bytes.count, StringBytes.specials(StringBytes.word(UnsafeRawBufferPointer(bytes), at: plain)) == 0 { plain += 8 }
-            var runStart = 0
-            for i in plain..<bytes.count {
-                let byte = bytes[i]
-                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
-                runStart = i + 1
-                out.append(UInt8(ascii: "\\"))
-                switch byte {
-                case 0x22: out.append(0x22)
-                case 0x5C: out.append(0x5C)
-                case 0x08: out.append(UInt8(ascii: "b"))
-                case 0x0C: out.append(UInt8(ascii: "f"))
-                case 0x0A: out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(UInt8(ascii: "t"))
-                default:
-                    out.append(contentsOf: "u00".utf8)
-                    withUnsafeBytes(of: byte) { Hex.write($0, into: &out) }
-                }
+        value.withUTF8 { writeString($0, into: &out) }
+    }
+
+    /// The same for a string given as its UTF-8 bytes.
+    public static func writeString(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: skip eight bytes at a time to the first that may.
+        var plain = 0
+        while plain + 8 <= bytes.count, StringBytes.specials(StringBytes.word(UnsafeRawBufferPointer(bytes), at: plain)) == 0 { plain += 8 }
+        var runStart = 0
+        for i in plain..<bytes.count {
+            let byte = bytes[i]
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
+            runStart = i + 1
+            out.append(UInt8(ascii: "\\"))
+            switch byte {
+            case 0x22: out.append(0x22)
+            case 0x5C: out.append(0x5C)
+            case 0x08: out.append(UInt8(ascii: "b"))
+            case 0x0C: out.append(UInt8(ascii: "f"))
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            default:
+                out.append(contentsOf: "u00".utf8)
+                withUnsafeBytes(of: byte) { Hex.write($0, into: &out) }
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         out.append(UInt8(ascii: "\""))
     }
 
