@@ -54,7 +54,8 @@ struct WrittenEvents {
                 let decoded = try EventRecord.decode(records[index])
                 stream = decoded.stream
                 slice = FoldedStream.Slices(instant: EntityEvent.instant(of: decoded), seq: decoded.seq, type: decoded.type,
-                                            effective: decoded.effective, data: .record(UnsafeBufferPointer(start: nil, count: 0)), schemaVersion: decoded.schemaVersion)
+                                            effective: decoded.effective, data: .record(UnsafeBufferPointer(start: nil, count: 0)),
+                                            schemaVersion: decoded.schemaVersion)
             }
             let slot = slots[stream] ?? {
                 slots[stream] = streams.count
@@ -75,7 +76,7 @@ struct WrittenEvents {
             var entry = try cursor.seek(atLeast: seqs.lowerBound)
             for seq in seqs {
                 guard let current = entry, UInt64(bigEndianBytes: current.key) == seq else {
-                    throw LedgerError(.storage, "seq \(seq), just written, cannot be read back")
+                    throw LedgerError(.storage, "seq \(seq) is missing from the log; run 'civic-ledger verify'")
                 }
                 records.append(current.value)
                 entry = try cursor.next()

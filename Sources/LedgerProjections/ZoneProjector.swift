@@ -56,8 +56,8 @@ public struct ZoneProjector: LedgerProjector {
     /// Folds the events into their entities, and the change of each entity's contribution
     /// into the zone's figures per year. Events that come later in time than everything an
     /// entity holds (the usual case) apply on top of its state, and a new entity folds from
-    /// them, straight from their records; an event arriving late, or a correction or
-    /// retraction, makes the entity fold again from its events in the log.
+    /// them, each `data` parsed just before it applies; an event arriving late, or a
+    /// correction or retraction, makes the entity fold again from its events in the log.
     ///
     /// What is stored is read first and written last, on this thread (the transaction's);
     /// the folding in between, pure computation, runs on all cores.
@@ -74,13 +74,13 @@ public struct ZoneProjector: LedgerProjector {
             if !onTop { work[slot].events = try work[slot].decodedEvents(written, txn, ledger: ledger, below: seqs.lowerBound) }
         }
         var updated = mapInParallel(work, from: 64) { [written = UnsafeSendable(written)] item in item.updated(written.value) }
-        // A record whose data does not parse folds through decoding, which says what is wrong.
+        // An event whose data does not parse folds through decoding, which says what is wrong.
         for index in updated.indices where updated[index] == nil {
             var item = work[index]
             item.events = try item.decodedEvents(written, txn, ledger: ledger, below: seqs.lowerBound)
             updated[index] = item.updated(written)
         }
-        // The records' slices are not read after this point: the puts may move their pages.
+        // Records' slices are not read after this point: the puts may move their pages.
         var delta = ZoneContribution()
         for (item, result) in zip(work, updated) {
             guard let (entity, bytes) = result else { continue }
@@ -109,7 +109,7 @@ public struct ZoneProjector: LedgerProjector {
             for position in positions {
                 let seq = written.slices[position].seq
                 guard let raw = try txn.get(ledger.databases.events, key: seq) else {
-                    throw LedgerError(.storage, "seq \(seq), just written, cannot be read back")
+                    throw LedgerError(.storage, "seq \(seq) is missing from the log; run 'civic-ledger verify'")
                 }
                 events.append(EntityEvent(try EventRecord.decode(raw)))
             }
@@ -117,7 +117,7 @@ public struct ZoneProjector: LedgerProjector {
         }
 
         /// The entity after its new events, and its stored bytes; nil if a new event's data
-        /// does not parse from its record.
+        /// does not parse.
         func updated(_ written: WrittenEvents) -> (StoredEntity, [UInt8])? {
             let entity: StoredEntity
             if let events {

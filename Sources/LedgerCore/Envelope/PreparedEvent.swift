@@ -5,8 +5,9 @@ import LedgerSchemas
 /// chosen, and the canonical bytes of every field that does not depend on the ledger's state
 /// already written. Preparing runs before the transaction (in parallel for big batches) and
 /// keeps no parsed JSON: inside the transaction only `prev`, `recorded`, `seq` and `version`
-/// are filled in and the record hashed, and projections read the records written. A class, so that the write loop and the batch's arrays pass one reference around
-/// instead of copying a dozen fields.
+/// are filled in and the record hashed, and the projections parse `data` from these bytes. A
+/// class, so that the write loop and the batch's arrays pass one reference around instead of
+/// copying a dozen fields.
 public final class PreparedEvent: Sendable {
     public let id: String
     /// Whether the client gave the id (only those can already exist).
