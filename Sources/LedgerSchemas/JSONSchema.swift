@@ -198,15 +198,16 @@ struct SchemaCompiler {
             guard let text = reference.stringValue else { throw fail("must be a string", "$ref") }
             references.append((node, text, appendPointer(location, "$ref")))
         }
-        node.propertyKeys = node.properties.map { Array($0.name.utf8) }
-        node.requiredKeys = node.requiredSorted.map { Array($0.utf8) }
-        let names = node.propertyKeys + node.requiredKeys
+        node.propertyKeys = NameList(node.properties.map(\.name))
+        node.requiredKeys = NameList(node.requiredSorted)
+        node.propertyNodes = node.properties.map { Unmanaged.passUnretained($0.node) }
+        let names = node.properties.map(\.name) + node.requiredSorted
         let valuesComparable = ((node.enumValues ?? []) + (node.constValue.map { [$0] } ?? [])).allSatisfy {
             if case .array = $0 { return false }
             if case .object = $0 { return false }
             return true
         }
-        node.tapeReady = !node.uniqueItems && valuesComparable && names.allSatisfy { $0.allSatisfy { $0 < 0x80 } }
+        node.tapeReady = !node.uniqueItems && valuesComparable && names.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } }
         return node
     }
 

@@ -120,31 +120,35 @@ extension SchemaNode {
     /// `required`, `properties` and `additionalProperties`, in one walk of the members and
     /// the schema's names side by side (both in byte order: every name is ASCII here).
     private func membersVerdict(_ tape: JSONTape, _ node: Int) -> TapeVerdict {
-        var verdict = TapeVerdict.valid
-        var nextRequired = 0, nextProperty = 0
-        for key in tape.memberKeys(node) {
-            let name = tape.stringBytes(Int(key))
-            if nextRequired < requiredKeys.count, SchemaNode.compare(requiredKeys[nextRequired], name) == 0 { nextRequired += 1 }
-            while nextProperty < propertyKeys.count, SchemaNode.compare(propertyKeys[nextProperty], name) < 0 { nextProperty += 1 }
-            if nextProperty < propertyKeys.count, SchemaNode.compare(propertyKeys[nextProperty], name) == 0 {
-                verdict = verdict.and(properties[nextProperty].node.verdict(tape, Int(key) + 1))
-                nextProperty += 1
-            } else if let additionalProperties {
-                verdict = verdict.and(additionalProperties.verdict(tape, Int(key) + 1))
+        requiredKeys.withNames { required in
+            propertyKeys.withNames { property in
+                propertyNodes.withUnsafeBufferPointer { propertyNodes in
+                    var verdict = TapeVerdict.valid
+                    var nextRequired = 0, nextProperty = 0
+                    for key in tape.memberKeys(node) {
+                        let name = tape.stringBytes(Int(key))
+                        if nextRequired < requiredKeys.count, SchemaNode.compare(required(nextRequired), name) == 0 { nextRequired += 1 }
+                        while nextProperty < propertyKeys.count, SchemaNode.compare(property(nextProperty), name) < 0 { nextProperty += 1 }
+                        if nextProperty < propertyKeys.count, SchemaNode.compare(property(nextProperty), name) == 0 {
+                            verdict = verdict.and(propertyNodes[nextProperty]._withUnsafeGuaranteedRef { $0.verdict(tape, Int(key) + 1) })
+                            nextProperty += 1
+                        } else if let additionalProperties {
+                            verdict = verdict.and(additionalProperties.verdict(tape, Int(key) + 1))
+                        }
+                        if verdict == .invalid { return .invalid }
+                    }
+                    return nextRequired == requiredKeys.count ? verdict : .invalid
+                }
             }
-            if verdict == .invalid { return .invalid }
         }
-        return nextRequired == requiredKeys.count ? verdict : .invalid
     }
 
     /// Byte order of a name and a key: negative, zero (the same) or positive.
     @inline(__always)
-    private static func compare(_ name: [UInt8], _ key: UnsafeBufferPointer<UInt8>) -> Int {
-        name.withUnsafeBufferPointer { name in
-            let common = min(name.count, key.count)
-            let byBytes = common == 0 ? 0 : Int(memcmp(name.baseAddress!, key.baseAddress!, common))
-            return byBytes != 0 ? byBytes : name.count - key.count
-        }
+    private static func compare(_ name: UnsafeBufferPointer<UInt8>, _ key: UnsafeBufferPointer<UInt8>) -> Int {
+        let common = min(name.count, key.count)
+        let byBytes = common == 0 ? 0 : Int(memcmp(name.baseAddress!, key.baseAddress!, common))
+        return byBytes != 0 ? byBytes : name.count - key.count
     }
 }
 
