@@ -69,6 +69,19 @@ public final class JSONSchema: Sendable {
 enum JSONType: String, Sendable {
     case null, boolean, number, integer, string, array, object
 
+    /// The tape's kinds this type admits, as bits `1 << kind.rawValue` (an integer is a number
+    /// there; `wholeNumbersOnly` says the rest).
+    var tapeKinds: UInt8 {
+        switch self {
+        case .null: return 1 << JSONTape.Kind.null.rawValue
+        case .boolean: return 1 << JSONTape.Kind.boolean.rawValue
+        case .number, .integer: return 1 << JSONTape.Kind.number.rawValue
+        case .string: return 1 << JSONTape.Kind.string.rawValue
+        case .array: return 1 << JSONTape.Kind.array.rawValue
+        case .object: return 1 << JSONTape.Kind.object.rawValue
+        }
+    }
+
     func admits(_ value: JSONValue) -> Bool {
         switch (self, value) {
         case (.null, .null), (.boolean, .bool), (.number, .number), (.string, .string), (.array, .array), (.object, .object): return true
@@ -138,6 +151,8 @@ struct SchemaCompiler {
                 types.append(parsed)
             }
             node.types = types
+            node.tapeKinds = types.reduce(0) { $0 | $1.tapeKinds }
+            node.wholeNumbersOnly = types.contains(.integer) && !types.contains(.number)
         }
         if let properties = object["properties"] {
             guard case .object(let members) = properties else { throw fail("must be an object", "properties") }

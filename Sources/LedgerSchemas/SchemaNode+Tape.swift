@@ -39,7 +39,8 @@ extension SchemaNode {
             if verdict == .invalid { return .invalid }
         }
         let value = tape.nodes[node]
-        if let types, !types.contains(where: { $0.admits(value) }) { return .invalid }
+        if tapeKinds & (1 << value.kind.rawValue) == 0 { return .invalid }
+        if wholeNumbersOnly, value.kind == .number, value.number.rounded(.towardZero) != value.number { return .invalid }
         if let enumValues, !enumValues.contains(where: { tape.scalar(node, equals: $0) }) { return .invalid }
         if let constValue, !tape.scalar(node, equals: constValue) { return .invalid }
 
@@ -149,15 +150,5 @@ extension SchemaNode {
         let common = min(name.count, key.count)
         let byBytes = common == 0 ? 0 : Int(memcmp(name.baseAddress!, key.baseAddress!, common))
         return byBytes != 0 ? byBytes : name.count - key.count
-    }
-}
-
-extension JSONType {
-    func admits(_ node: JSONTape.Node) -> Bool {
-        switch (self, node.kind) {
-        case (.null, .null), (.boolean, .boolean), (.number, .number), (.string, .string), (.array, .array), (.object, .object): return true
-        case (.integer, .number): return node.number.rounded(.towardZero) == node.number
-        default: return false
-        }
     }
 }

@@ -53,6 +53,10 @@ final class SchemaNode: @unchecked Sendable {
     @exclusivity(unchecked) var propertyKeys = NameList([])
     @exclusivity(unchecked) var requiredKeys = NameList([])
     @exclusivity(unchecked) var propertyNodes: [Unmanaged<SchemaNode>] = []
+    /// `types` as the tape's kinds it admits (bit `1 << kind.rawValue`; all without `type`),
+    /// and whether a number must be whole (`integer` without `number`).
+    @exclusivity(unchecked) var tapeKinds: UInt8 = 0xFF
+    @exclusivity(unchecked) var wholeNumbersOnly = false
     @exclusivity(unchecked) var tapeReady = false
 
     init(location: String, constant: Bool?) {
