@@ -11,7 +11,8 @@ public protocol LedgerProjector: Sendable {
 
 /// What one append wrote, for the projections it maintains: the seqs, and the prepared events
 /// behind them, so a projection takes the client's fields as they were prepared instead of
-/// parsing the records again.
+/// parsing the records again. (A projector outside this package reads the records of `seqs`
+/// from the transaction.)
 public struct WrittenBatch: Sendable {
     /// The seqs written, in order.
     public let seqs: ClosedRange<UInt64>

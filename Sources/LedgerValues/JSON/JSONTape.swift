@@ -17,7 +17,8 @@ import Musl
 /// What the tape does read, it reads as `JSONParser` does (tests compare the two).
 ///
 /// A tape is reused from line to line (`read` replaces its contents), so it allocates only
-/// while it grows.
+/// while it grows. Copies share the buffer that holds unescaped strings: give each thread a
+/// tape of its own.
 public struct JSONTape {
     public enum Kind: UInt8, Sendable {
         case null, boolean, number, string, array, object
