@@ -148,3 +148,15 @@ import TestSupport
         #expect(general.id == "x")
     }
 }
+
+extension PreparedEvent {
+    /// The record's canonical bytes (the hash input) in `out`, as the writer assembles them in
+    /// the place LMDB reserves.
+    func assemble(prev: ChainHash, recorded: [UInt8], seq: UInt64, version: UInt64, into out: inout [UInt8]) {
+        let size = bodySize(recorded: recorded.count, seq: seq, version: version)
+        out = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            assemble(prev: prev, recorded: recorded, seq: seq, version: version, into: UnsafeMutableRawBufferPointer(buffer))
+            count = size
+        }
+    }
+}

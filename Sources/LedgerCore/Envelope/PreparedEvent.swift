@@ -185,15 +185,6 @@ public final class PreparedEvent: Sendable {
             && schemaVersion == stored.schemaVersion && (!effectiveGiven || effective.text == stored.effective)
     }
 
-    /// Writes the record's canonical bytes (the hash input) into `out`, replacing its contents.
-    func assemble(prev: ChainHash, recorded: [UInt8], seq: UInt64, version: UInt64, into out: inout [UInt8]) {
-        let size = bodySize(recorded: recorded.count, seq: seq, version: version)
-        out = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            assemble(prev: prev, recorded: recorded, seq: seq, version: version, into: UnsafeMutableRawBufferPointer(buffer))
-            count = size
-        }
-    }
-
     /// The size of the record's canonical bytes with these ledger fields (`recorded` bytes
     /// of recorded time).
     func bodySize(recorded: Int, seq: UInt64, version: UInt64) -> Int {

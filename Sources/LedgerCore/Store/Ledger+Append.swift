@@ -154,10 +154,7 @@ extension Ledger {
                 }
                 let version = position.version + 1
 
-                let size = event.bodySize(recorded: recordedText.count, seq: seq, version: version)
-                let hash = try putRecord(txn, seq: seq, bodySize: size) { [head] body in
-                    event.assemble(prev: head.hash, recorded: recordedText, seq: seq, version: version, into: body)
-                }
+                let hash = try putRecord(txn, event, prev: head.hash, recorded: recordedText, seq: seq, version: version)
                 streams.append(seq, at: position)
                 seqs[index] = seq
                 if !projectors.isEmpty { written.append(event) }
@@ -183,24 +180,16 @@ extension Ledger {
         return outcomes
     }
 
-    /// Writes one event's record: hash ‖ body, under its seq.
-    func putRecord(_ txn: Transaction, seq: UInt64, hash: ChainHash, body: [UInt8]) throws {
-        try seq.withBigEndianBytes { key in
-            try txn.put(databases.events, key: key, reserving: EventRecord.hashSize + body.count, options: .append) { value in
-                withUnsafeBytes(of: hash.bytes) { value.copyMemory(from: $0) }
-                body.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: value[EventRecord.hashSize...]).copyMemory(from: $0) }
-            }
-        }
-    }
-
-    /// Writes one event's record under its seq, its body written by `writeBody` in the place
-    /// LMDB reserves for it (`bodySize` bytes) and hashed there; returns the hash.
-    func putRecord(_ txn: Transaction, seq: UInt64, bodySize: Int, writeBody: (UnsafeMutableRawBufferPointer) -> Void) throws -> ChainHash {
+    /// Writes `event`'s record under `seq`: its body assembled in the place LMDB reserves for
+    /// it and hashed there, the hash in front. Returns the hash.
+    func putRecord(_ txn: Transaction, _ event: PreparedEvent, prev: ChainHash, recorded: [UInt8], seq: UInt64,
+                   version: UInt64) throws -> ChainHash {
+        let bodySize = event.bodySize(recorded: recorded.count, seq: seq, version: version)
         var hash = ChainHash.genesis
         try seq.withBigEndianBytes { key in
             try txn.put(databases.events, key: key, reserving: EventRecord.hashSize + bodySize, options: .append) { value in
                 let body = UnsafeMutableRawBufferPointer(rebasing: value[EventRecord.hashSize...])
-                writeBody(body)
+                event.assemble(prev: prev, recorded: recorded, seq: seq, version: version, into: body)
                 hash = ChainHash.of(UnsafeRawBufferPointer(body))
                 withUnsafeBytes(of: hash.bytes) { value.copyMemory(from: $0) }
             }

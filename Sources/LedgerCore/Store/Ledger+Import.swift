@@ -68,7 +68,6 @@ extension Ledger {
             throw LedgerError(.invalidInput, "the ledger to import into already holds \(head.seq) events; import into a new one")
         }
         var streams = BatchStreams()
-        var record: [UInt8] = []
         for (event, fields) in events {
             let seq = fields.seq
             func broken(_ problem: String) -> LedgerError {
@@ -81,15 +80,15 @@ extension Ledger {
             guard fields.version == position.version + 1 else {
                 throw broken("version \(fields.version) of stream '\(event.stream)' should be \(position.version + 1)")
             }
-            event.assemble(prev: head.hash, recorded: Array(fields.recorded.description.utf8), seq: seq, version: fields.version, into: &record)
-            let hash = record.withUnsafeBytes { ChainHash.of($0) }
+            // Written before its hash is checked: a mismatch throws the transaction away with it.
+            let hash = try putRecord(txn, event, prev: head.hash, recorded: Array(fields.recorded.description.utf8), seq: seq,
+                                     version: fields.version)
             guard hash == fields.hash else { throw broken("its hash does not match its content: the event was altered") }
             var id = event.id
             let taken = try id.withUTF8 { idBytes in
                 try seq.withBigEndianBytes { try txn.insertIfAbsent(db.ids, key: UnsafeRawBufferPointer(idBytes), value: $0) }
             }
             guard taken == nil else { throw broken("id '\(event.id)' is used twice") }
-            try putRecord(txn, seq: seq, hash: hash, body: record)
             streams.append(seq, at: position)
             head = Head(seq: seq, hash: hash, recorded: fields.recorded)
         }
