@@ -38,7 +38,7 @@ extension SchemaNode {
             verdict = reference.verdict(tape, node)
             if verdict == .invalid { return .invalid }
         }
-        let value = tape.nodes[node]
+        let value = tape.node(node)
         if tapeKinds & (1 << value.kind.rawValue) == 0 { return .invalid }
         if wholeNumbersOnly, value.kind == .number, value.number.rounded(.towardZero) != value.number { return .invalid }
         if let enumValues, !enumValues.contains(where: { tape.scalar(node, equals: $0) }) { return .invalid }
@@ -70,7 +70,7 @@ extension SchemaNode {
                 for _ in 0..<Int(value.count) {
                     verdict = verdict.and(items.verdict(tape, element))
                     if verdict == .invalid { return .invalid }
-                    element = Int(tape.nodes[element].next)
+                    element = Int(tape.node(element).next)
                 }
             }
         case .object:

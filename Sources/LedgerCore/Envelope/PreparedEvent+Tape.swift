@@ -12,11 +12,11 @@ extension PreparedEvent {
     /// `PreparedEvent.schema`, `writeContent`).
     static func fromTape(_ line: UnsafeBufferPointer<UInt8>, number: Int, today: EffectiveTime, validation: DataValidation,
                          tape: inout JSONTape) -> PreparedEvent? {
-        guard line.count <= Limits.maxEventBytes, tape.read(line, maxDepth: Limits.maxDepth), tape.nodes[0].kind == .object else { return nil }
+        guard line.count <= Limits.maxEventBytes, tape.read(line, maxDepth: Limits.maxDepth), tape.node(0).kind == .object else { return nil }
         var id, type, stream, effective, actor, source, data, schemaVersion, expectedVersion: Int?
         for key in tape.memberKeys(0) {
             let key = Int(key), value = key + 1
-            let kind = tape.nodes[value].kind
+            let kind = tape.node(value).kind
             switch kind {
             case .string:
                 if tape.string(key, equals: "actor") { actor = value
@@ -47,11 +47,11 @@ extension PreparedEvent {
         }
         var version: Int?, expected: UInt64?
         if let schemaVersion {
-            guard let number = EventDraft.schemaVersion(tape.nodes[schemaVersion].number) else { return nil }
+            guard let number = EventDraft.schemaVersion(tape.node(schemaVersion).number) else { return nil }
             version = number
         }
         if let expectedVersion {
-            guard let number = EventDraft.expectedVersion(tape.nodes[expectedVersion].number) else { return nil }
+            guard let number = EventDraft.expectedVersion(tape.node(expectedVersion).number) else { return nil }
             expected = number
         }
         // Corrections and retractions name another event: the draft's path reads that.

@@ -20,13 +20,13 @@ import Musl
 /// while it grows. Copies share the buffer that holds unescaped strings: give each thread a
 /// tape of its own.
 public struct JSONTape {
-    public enum Kind: UInt8, Sendable {
+    public enum Kind: UInt8, Sendable, BitwiseCopyable {
         case null, boolean, number, string, array, object
     }
 
     /// A value. Containers are followed by their contents: an array by its elements, an
     /// object by its members, each a key (a string node) then its value.
-    public struct Node {
+    public struct Node: BitwiseCopyable {
         public let kind: Kind
         /// A boolean's value; for a string, whether its bytes are unescaped in the tape's own
         /// buffer rather than in the input.
@@ -41,29 +41,31 @@ public struct JSONTape {
         public let number: Double
     }
 
-    public private(set) var nodes: [Node] = []
+    // The tape's lists live in `TapeStorage`: appending to them is most of reading, and an
+    // Array's append checks uniqueness and capacity through calls each time.
+    private let nodes = TapeStorage<Node>(capacity: 64)
     /// Key nodes, object by object, in canonical key order.
-    private var order: [Int32] = []
+    private let order = TapeStorage<Int32>(capacity: 32)
     /// The keys of the objects being read, innermost last.
-    private var keys: [Int32] = []
+    private let keys = TapeStorage<Int32>(capacity: 32)
     private var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     /// The unescaped bytes of strings that had escapes.
-    private let unescaped = ByteBuffer()
+    private let unescaped = TapeStorage<UInt8>(capacity: 256)
     private var index = 0
     private var maxDepth = JSONParser.defaultMaxDepth
 
-    public init() {
-        nodes.reserveCapacity(64)
-        order.reserveCapacity(32)
-        keys.reserveCapacity(32)
-    }
+    public init() {}
+
+    /// Node `index` (0 is the whole value read).
+    @inline(__always)
+    public func node(_ index: Int) -> Node { nodes[index] }
 
     /// Reads `input` (which must outlive the tape's use) as one JSON value with optional
     /// white space around it. False when the tape declines it.
     public mutating func read(_ input: UnsafeBufferPointer<UInt8>, maxDepth: Int) -> Bool {
-        nodes.removeAll(keepingCapacity: true)
-        order.removeAll(keepingCapacity: true)
-        keys.removeAll(keepingCapacity: true)
+        nodes.removeAll()
+        order.removeAll()
+        keys.removeAll()
         unescaped.removeAll()
         bytes = input
         index = 0
@@ -79,7 +81,7 @@ public struct JSONTape {
     @inline(__always)
     public func stringBytes(_ node: Int) -> UnsafeBufferPointer<UInt8> {
         let node = nodes[node]
-        if node.flag { return UnsafeBufferPointer(start: unescaped.base + Int(node.start), count: Int(node.length)) }
+        if node.flag { return unescaped.slice(Int(node.start), count: Int(node.length)) }
         return UnsafeBufferPointer(rebasing: bytes[Int(node.start)..<Int(node.start + node.length)])
     }
 
@@ -87,8 +89,8 @@ public struct JSONTape {
 
     /// The member keys of object `node` in canonical order (each value is the node after its key).
     @inline(__always)
-    public func memberKeys(_ node: Int) -> ArraySlice<Int32> {
-        order[Int(nodes[node].start)..<Int(nodes[node].start + nodes[node].count)]
+    public func memberKeys(_ node: Int) -> UnsafeBufferPointer<Int32> {
+        order.slice(Int(nodes[node].start), count: Int(nodes[node].count))
     }
 
     /// Whether string node `node` holds exactly `text`'s bytes (code points, as JSON compares).
@@ -201,9 +203,9 @@ public struct JSONTape {
         // The object's keys are the top of the stack (those of the objects it contains have
         // been moved off): they go to `order`, after those of the objects it contains.
         let start = order.count
-        order.append(contentsOf: keys[(keys.count - count)...])
+        order.append(keys.slice(keys.count - count, count: count))
         keys.removeLast(count)
-        guard JSONTape.sortKeys(&order, from: start, nodes: nodes, bytes: bytes) else { return false }
+        guard sortKeys(from: start) else { return false }
         nodes[node] = Node(kind: .object, flag: false, count: Int32(count), start: Int32(start), length: 0,
                            next: Int32(nodes.count), number: 0)
         return true
@@ -258,11 +260,11 @@ public struct JSONTape {
 
     /// Sorts `order[start...]` (ASCII keys: by bytes, as by UTF-16 code units); false on a
     /// duplicate key, which the parser words. Insertion sort: keys mostly arrive sorted.
-    private static func sortKeys(_ order: inout [Int32], from start: Int, nodes: [Node], bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    private func sortKeys(from start: Int) -> Bool {
         for next in (start + 1)..<max(start + 1, order.count) {
             var position = next
             while position > start {
-                let comparison = compareKeys(nodes[Int(order[position - 1])], nodes[Int(order[position])], in: bytes)
+                let comparison = JSONTape.compareKeys(nodes[Int(order[position - 1])], nodes[Int(order[position])], in: bytes)
                 if comparison == 0 { return false }
                 if comparison < 0 { break }
                 order.swapAt(position, position - 1)
@@ -318,7 +320,7 @@ public struct JSONTape {
         guard index < bytes.count else { return false }
         index += 1
         let length = unescaped.count - unescapedStart
-        guard JSONTape.isValidUTF8(UnsafeBufferPointer(start: unescaped.base + unescapedStart, count: length)) else { return false }
+        guard JSONTape.isValidUTF8(unescaped.slice(unescapedStart, count: length)) else { return false }
         nodes.append(Node(kind: .string, flag: true, count: 0, start: Int32(unescapedStart), length: Int32(length),
                           next: Int32(nodes.count + 1), number: 0))
         return true
@@ -344,9 +346,13 @@ public struct JSONTape {
     /// Byte order of two ASCII keys: negative, zero (the same) or positive.
     @inline(__always)
     private static func compareKeys(_ a: Node, _ b: Node, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        // Keys are short: a loop beats calling memcmp.
         let common = Int(min(a.length, b.length))
-        let byBytes = common == 0 ? 0 : Int(memcmp(bytes.baseAddress! + Int(a.start), bytes.baseAddress! + Int(b.start), common))
-        return byBytes != 0 ? byBytes : Int(a.length - b.length)
+        let first = Int(a.start), second = Int(b.start)
+        for offset in 0..<common where bytes[first + offset] != bytes[second + offset] {
+            return Int(bytes[first + offset]) - Int(bytes[second + offset])
+        }
+        return Int(a.length - b.length)
     }
 
     @inline(__always)
@@ -384,36 +390,73 @@ public struct JSONTape {
     }
 }
 
-/// Bytes in memory that does not move between one `read` and the next (a class, so a tape
-/// stays a value whose string slices point into memory it owns).
-private final class ByteBuffer {
-    private(set) var base: UnsafeMutablePointer<UInt8>
-    private var capacity = 256
+/// A list of plain values in memory that does not move between one `read` and the next and
+/// is shared by a tape's copies (a class, so a tape stays a value whose string slices point
+/// into memory it owns). Grows, never shrinks.
+private final class TapeStorage<Element: BitwiseCopyable> {
+    private(set) var base: UnsafeMutablePointer<Element>
+    private var capacity: Int
     private(set) var count = 0
 
-    init() { base = .allocate(capacity: capacity) }
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
     deinit { base.deallocate() }
+
+    @inline(__always)
+    subscript(index: Int) -> Element {
+        get {
+            precondition(index >= 0 && index < count, "TapeStorage: index out of range")
+            return base[index]
+        }
+        set {
+            precondition(index >= 0 && index < count, "TapeStorage: index out of range")
+            base[index] = newValue
+        }
+    }
+
+    /// `count` elements from `start`, valid until the storage next grows.
+    @inline(__always)
+    func slice(_ start: Int, count: Int) -> UnsafeBufferPointer<Element> {
+        precondition(start >= 0 && count >= 0 && start + count <= self.count, "TapeStorage: slice out of range")
+        return UnsafeBufferPointer(start: base + start, count: count)
+    }
 
     func removeAll() { count = 0 }
 
-    func append(_ byte: UInt8) {
+    func removeLast(_ k: Int) {
+        precondition(k <= count, "TapeStorage: removing more than it holds")
+        count -= k
+    }
+
+    @inline(__always)
+    func append(_ element: Element) {
         if count == capacity { grow(to: count + 1) }
-        base[count] = byte
+        base[count] = element
         count += 1
     }
 
-    func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let source = bytes.baseAddress else { return }
-        if count + bytes.count > capacity { grow(to: count + bytes.count) }
-        (base + count).update(from: source, count: bytes.count)
-        count += bytes.count
+    func append(_ elements: UnsafeBufferPointer<Element>) {
+        guard let source = elements.baseAddress else { return }
+        if count + elements.count > capacity { grow(to: count + elements.count) }
+        (base + count).update(from: source, count: elements.count)
+        count += elements.count
+    }
+
+    func swapAt(_ i: Int, _ j: Int) {
+        let saved = self[i]
+        self[i] = self[j]
+        self[j] = saved
     }
 
     private func grow(to minimum: Int) {
-        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(minimum, capacity * 2))
+        let newCapacity = max(minimum, capacity * 2)
+        let grown = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
         grown.update(from: base, count: count)
         base.deallocate()
         base = grown
-        capacity = max(minimum, capacity * 2)
+        capacity = newCapacity
     }
 }
