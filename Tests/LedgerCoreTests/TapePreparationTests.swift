@@ -7,11 +7,14 @@ import TestSupport
 /// ways must give the same event: the same fields and the same canonical bytes.
 @Suite struct TapePreparationTests {
     private let today = EffectiveTime("2022-01-14")!
+    /// Shared from line to line as the batch shares it, and small, so that it grows: what
+    /// one line leaves in it must not reach the next.
+    private let output = ReusableBuffer<UInt8>(capacity: 8)
 
     private func fromTape(_ line: String) -> PreparedEvent? {
         var tape = JSONTape()
         return Array(line.utf8).withUnsafeBufferPointer {
-            PreparedEvent.fromTape($0, number: 7, today: today, validation: .catalog, tape: &tape)
+            PreparedEvent.fromTape($0, number: 7, today: today, validation: .catalog, tape: &tape, output: output)
         }
     }
 

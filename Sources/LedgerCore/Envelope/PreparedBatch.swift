@@ -76,10 +76,11 @@ public final class PreparedBatch: Sendable {
                 var prepared: [PreparedEvent] = []
                 prepared.reserveCapacity(range.count)
                 var tape = JSONTape()
+                let output = ReusableBuffer<UInt8>(capacity: 1024)
                 try input.withUnsafeBufferPointer { input throws(LedgerError) in
                     for (number, line) in lines[range] {
                         let bytes = UnsafeBufferPointer(rebasing: input[line])
-                        if let event = PreparedEvent.fromTape(bytes, number: number, today: today, validation: validation, tape: &tape) {
+                        if let event = PreparedEvent.fromTape(bytes, number: number, today: today, validation: validation, tape: &tape, output: output) {
                             prepared.append(event)
                             continue
                         }

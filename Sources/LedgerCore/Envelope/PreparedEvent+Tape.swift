@@ -9,9 +9,10 @@ extension PreparedEvent {
     /// prepares the line through `EventDraft(json:)`, which gives the same event or words the
     /// error. The rules both ways apply are the draft's and `PreparedEvent`'s own
     /// (`EventDraft.checkFields`, `schemaVersion`, `expectedVersion`, `ledgerFields`,
-    /// `PreparedEvent.schema`, `writeContent`).
+    /// `PreparedEvent.schema`, `writeParts`). The record's parts are written into `output`
+    /// (the tape's companion, reused from line to line) and copied out at their size.
     static func fromTape(_ line: UnsafeBufferPointer<UInt8>, number: Int, today: EffectiveTime, validation: DataValidation,
-                         tape: inout JSONTape) -> PreparedEvent? {
+                         tape: inout JSONTape, output: ReusableBuffer<UInt8>) -> PreparedEvent? {
         guard line.count <= Limits.maxEventBytes, tape.read(line, maxDepth: Limits.maxDepth), tape.node(0).kind == .object else { return nil }
         var id, type, stream, effective, actor, source, data, schemaVersion, expectedVersion: Int?
         for key in tape.memberKeys(0) {
@@ -60,13 +61,18 @@ extension PreparedEvent {
               (try? EventDraft.checkFields(id: idText, type: typeName, stream: streamName, actor: actorText, source: sourceText)) != nil,
               validation == .skipped || schema.verdict(tape, at: data) == .valid else { return nil }
 
-        var content: [UInt8] = []
-        content.reserveCapacity(512)
-        let dataStart = writeContent(actor: actorText, into: &content) { tape.writeCanonical(data, into: &$0) }
-        return try? PreparedEvent(id: idText ?? EventIdentifier.generate(), clientId: idText != nil, type: typeName, stream: streamName,
+        // The fields the line gives are written from its bytes, which are valid UTF-8.
+        func text(_ node: Int) -> FieldText { .bytes(tape.stringBytes(node)) }
+        let eventId = idText ?? EventIdentifier.generate()
+        output.removeAll()
+        var sink = output
+        let offsets = writeParts(into: &sink, actor: actor.map(text), data: { [tape] in tape.writeCanonical(data, into: &$0) },
+                                 effective: effective.map(text) ?? .string(today.text), id: id.map(text) ?? .string(eventId),
+                                 source: source.map(text), stream: text(stream), type: text(type))
+        return try? PreparedEvent(id: eventId, clientId: idText != nil, type: typeName, stream: streamName,
                                   expectedVersion: expected, effective: effectiveTime ?? today, effectiveGiven: effectiveTime != nil,
                                   schemaVersion: schemaVersionUsed, actor: actorText, source: sourceText,
-                                  reference: nil, replacementData: nil, line: number, content: content, dataStart: dataStart)
+                                  reference: nil, replacementData: nil, line: number, parts: Array(output.elements), offsets: offsets)
     }
 
     private static func isLedgerField(_ key: Int, _ tape: JSONTape) -> Bool {

@@ -68,18 +68,19 @@ public final class PreparedEvent: Sendable {
         let effective = draft.effective ?? today
         var parts: [UInt8] = []
         parts.reserveCapacity(512)
-        let dataStart = PreparedEvent.writeContent(actor: draft.actor, data: draft.data, into: &parts)
+        let offsets = PreparedEvent.writeParts(into: &parts, actor: draft.actor.map(FieldText.string), data: { JSONValue.object(draft.data).writeCanonical(into: &$0) },
+                                               effective: .string(effective.text), id: .string(id), source: draft.source.map(FieldText.string),
+                                               stream: .string(draft.stream), type: .string(draft.type))
         try self.init(id: id, clientId: draft.id != nil, type: draft.type, stream: draft.stream, expectedVersion: draft.expectedVersion,
                       effective: effective, effectiveGiven: draft.effective != nil, schemaVersion: schemaVersion,
                       actor: draft.actor, source: draft.source, reference: reference, replacementData: replacementData, line: line,
-                      content: parts, dataStart: dataStart)
+                      parts: parts, offsets: offsets)
     }
 
-    /// Completes the parts after `content` (the members before `effective`, `data`'s bytes
-    /// from `dataStart`) and checks the size.
+    /// An event whose `parts` are written (by `writeParts`, with these fields); checks the size.
     init(id: String, clientId: Bool, type: String, stream: String, expectedVersion: UInt64?, effective: EffectiveTime,
          effectiveGiven: Bool, schemaVersion: Int, actor: String?, source: String?,
-         reference: EventReference?, replacementData: JSONObject?, line: Int?, content: [UInt8], dataStart: Int) throws(LedgerError) {
+         reference: EventReference?, replacementData: JSONObject?, line: Int?, parts: [UInt8], offsets: PartOffsets) throws(LedgerError) {
         self.id = id
         self.clientId = clientId
         self.type = type
@@ -93,14 +94,10 @@ public final class PreparedEvent: Sendable {
         self.reference = reference
         self.replacementData = replacementData
         self.line = line
-        self.dataStart = dataStart
-        var parts = content
-        effectiveStart = parts.count
-        PreparedEvent.member("effective", effective.text, into: &parts)
-        PreparedEvent.member("id", id, into: &parts)
-        tailStart = parts.count
-        PreparedEvent.writeTail(source: source, stream: stream, type: type, into: &parts)
         self.parts = parts
+        dataStart = offsets.data
+        effectiveStart = offsets.effective
+        tailStart = offsets.tail
         guard recordBytes <= Limits.maxEventBytes else {
             throw LedgerError(.invalidInput, "event is over the limit of \(Limits.maxEventBytes) bytes", line: line)
         }
@@ -139,38 +136,48 @@ public final class PreparedEvent: Sendable {
         return (reference, draft.data["data"]?.objectValue)
     }
 
-    /// The canonical bytes of what a client says in an event come in the two pieces the
-    /// record holds them in: the members before `effective` (the record's opening brace
-    /// included), and those between `seq` and `version`. Returns where `data` starts.
-    @discardableResult
-    static func writeContent(actor: String?, data: JSONObject, into out: inout [UInt8]) -> Int {
-        writeContent(actor: actor, into: &out) { JSONValue.object(data).writeCanonical(into: &$0) }
+    /// A field's text as its writer holds it: bytes read from a batch line, or a string.
+    enum FieldText {
+        case bytes(UnsafeBufferPointer<UInt8>)
+        case string(String)
     }
 
-    /// The same, with `data`'s canonical bytes written by `writeData`.
-    static func writeContent(actor: String?, into out: inout [UInt8], data writeData: (inout [UInt8]) -> Void) -> Int {
+    /// Where `parts`' pieces start.
+    struct PartOffsets {
+        var data: Int, effective: Int, tail: Int
+    }
+
+    /// Writes the canonical bytes of what a client says in an event (`parts`): the members
+    /// before `effective` (the record's opening brace included), `effective` and `id`, and
+    /// those between `seq` and `version`. `data`'s canonical bytes are written by `writeData`.
+    static func writeParts<Sink: ByteSink>(into out: inout Sink, actor: FieldText?, data writeData: (inout Sink) -> Void,
+                                           effective: FieldText, id: FieldText, source: FieldText?, stream: FieldText,
+                                           type: FieldText) -> PartOffsets {
         out.append(UInt8(ascii: "{"))
         if let actor { member("actor", actor, into: &out) }
-        out.append(contentsOf: "\"data\":".utf8)
+        out.append("\"data\":")
         let dataStart = out.count
         writeData(&out)
         out.append(UInt8(ascii: ","))
-        return dataStart
-    }
-
-    static func writeTail(source: String?, stream: String, type: String, into out: inout [UInt8]) {
+        let effectiveStart = out.count
+        member("effective", effective, into: &out)
+        member("id", id, into: &out)
+        let tailStart = out.count
         if let source { member("source", source, into: &out) }
         member("stream", stream, into: &out)
         member("type", type, into: &out)
+        return PartOffsets(data: dataStart, effective: effectiveStart, tail: tailStart)
     }
 
     /// `"key":"value",` with the value escaped as canonical JSON needs.
-    private static func member(_ key: StaticString, _ value: String, into out: inout [UInt8]) {
+    private static func member(_ key: StaticString, _ value: FieldText, into out: inout some ByteSink) {
         out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-        out.append(UInt8(ascii: "\""))
-        out.append(UInt8(ascii: ":"))
-        CanonicalJSON.writeString(value, into: &out)
+        out.append(key)
+        out.append("\":")
+        switch value {
+        case .bytes(let bytes): CanonicalJSON.writeString(bytes, into: &out)
+        case .string(let text): CanonicalJSON.writeString(text, into: &out)
+        }
         out.append(UInt8(ascii: ","))
     }
 
@@ -178,10 +185,13 @@ public final class PreparedEvent: Sendable {
     /// sent without `effective` matches any effective time (it defaulted to the day it was
     /// sent).
     func sameContent(as stored: Event) -> Bool {
-        var storedContent: [UInt8] = [], storedTail: [UInt8] = []
-        PreparedEvent.writeContent(actor: stored.actor, data: stored.data, into: &storedContent)
-        PreparedEvent.writeTail(source: stored.source, stream: stored.stream, type: stored.type, into: &storedTail)
-        return parts[..<effectiveStart].elementsEqual(storedContent) && parts[tailStart...].elementsEqual(storedTail)
+        var storedParts: [UInt8] = []
+        let offsets = PreparedEvent.writeParts(into: &storedParts, actor: stored.actor.map(FieldText.string),
+                                               data: { JSONValue.object(stored.data).writeCanonical(into: &$0) },
+                                               effective: .string(stored.effective), id: .string(stored.id),
+                                               source: stored.source.map(FieldText.string), stream: .string(stored.stream), type: .string(stored.type))
+        return parts[..<effectiveStart].elementsEqual(storedParts[..<offsets.effective])
+            && parts[tailStart...].elementsEqual(storedParts[offsets.tail...])
             && schemaVersion == stored.schemaVersion && (!effectiveGiven || effective.text == stored.effective)
     }
 

@@ -17,7 +17,7 @@ import Musl
 /// What the tape does read, it reads as `JSONParser` does (tests compare the two).
 ///
 /// A tape is reused from line to line (`read` replaces its contents), so it allocates only
-/// while it grows. Copies share the buffer that holds unescaped strings: give each thread a
+/// while it grows. Copies share its buffers (the nodes, the unescaped strings): give each thread a
 /// tape of its own.
 public struct JSONTape {
     public enum Kind: UInt8, Sendable, BitwiseCopyable {
@@ -41,16 +41,17 @@ public struct JSONTape {
         public let number: Double
     }
 
-    // The tape's lists live in `TapeStorage`: appending to them is most of reading, and an
-    // Array's append checks uniqueness and capacity through calls each time.
-    private let nodes = TapeStorage<Node>(capacity: 64)
+    // The tape's lists are `ReusableBuffer`s: appending to them is most of reading, and an
+    // Array's append checks uniqueness and capacity through calls each time. Being classes,
+    // they are shared by a tape's copies.
+    private let nodes = ReusableBuffer<Node>(capacity: 64)
     /// Key nodes, object by object, in canonical key order.
-    private let order = TapeStorage<Int32>(capacity: 32)
+    private let order = ReusableBuffer<Int32>(capacity: 32)
     /// The keys of the objects being read, innermost last.
-    private let keys = TapeStorage<Int32>(capacity: 32)
+    private let keys = ReusableBuffer<Int32>(capacity: 32)
     private var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     /// The unescaped bytes of strings that had escapes.
-    private let unescaped = TapeStorage<UInt8>(capacity: 256)
+    private let unescaped = ReusableBuffer<UInt8>(capacity: 256)
     private var index = 0
     private var maxDepth = JSONParser.defaultMaxDepth
 
@@ -115,11 +116,12 @@ public struct JSONTape {
 
     /// The canonical bytes (RFC 8785) of `node`, appended to `out`: the same bytes
     /// `JSONValue.writeCanonical` writes for the parsed value.
-    public func writeCanonical(_ node: Int, into out: inout [UInt8]) {
-        let value = nodes[node]
+    @inlinable
+    public func writeCanonical(_ node: Int, into out: inout some ByteSink) {
+        let value = self.node(node)
         switch value.kind {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .boolean: out.append(contentsOf: value.flag ? "true".utf8 : "false".utf8)
+        case .null: out.append("null")
+        case .boolean: value.flag ? out.append("true") : out.append("false")
         case .number: CanonicalJSON.writeNumber(value.number, into: &out)
         case .string where value.flag:
             CanonicalJSON.writeString(stringBytes(node), into: &out)
@@ -134,7 +136,7 @@ public struct JSONTape {
             for position in 0..<Int(value.count) {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
                 writeCanonical(element, into: &out)
-                element = Int(nodes[element].next)
+                element = Int(self.node(element).next)
             }
             out.append(UInt8(ascii: "]"))
         case .object:
@@ -203,7 +205,7 @@ public struct JSONTape {
         // The object's keys are the top of the stack (those of the objects it contains have
         // been moved off): they go to `order`, after those of the objects it contains.
         let start = order.count
-        order.append(keys.slice(keys.count - count, count: count))
+        order.append(contentsOf: keys.slice(keys.count - count, count: count))
         keys.removeLast(count)
         guard sortKeys(from: start) else { return false }
         nodes[node] = Node(kind: .object, flag: false, count: Int32(count), start: Int32(start), length: 0,
@@ -304,7 +306,7 @@ public struct JSONTape {
     /// it (an unknown escape, a lone surrogate, a raw control character, bad UTF-8).
     private mutating func readEscapedString(from start: Int) -> Bool {
         let unescapedStart = unescaped.count
-        unescaped.append(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        unescaped.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") { break }
@@ -387,76 +389,5 @@ public struct JSONTape {
             }
         }
         return true
-    }
-}
-
-/// A list of plain values in memory that does not move between one `read` and the next and
-/// is shared by a tape's copies (a class, so a tape stays a value whose string slices point
-/// into memory it owns). Grows, never shrinks.
-private final class TapeStorage<Element: BitwiseCopyable> {
-    private(set) var base: UnsafeMutablePointer<Element>
-    private var capacity: Int
-    private(set) var count = 0
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        base = .allocate(capacity: capacity)
-    }
-
-    deinit { base.deallocate() }
-
-    @inline(__always)
-    subscript(index: Int) -> Element {
-        get {
-            precondition(index >= 0 && index < count, "TapeStorage: index out of range")
-            return base[index]
-        }
-        set {
-            precondition(index >= 0 && index < count, "TapeStorage: index out of range")
-            base[index] = newValue
-        }
-    }
-
-    /// `count` elements from `start`, valid until the storage next grows.
-    @inline(__always)
-    func slice(_ start: Int, count: Int) -> UnsafeBufferPointer<Element> {
-        precondition(start >= 0 && count >= 0 && start + count <= self.count, "TapeStorage: slice out of range")
-        return UnsafeBufferPointer(start: base + start, count: count)
-    }
-
-    func removeAll() { count = 0 }
-
-    func removeLast(_ k: Int) {
-        precondition(k <= count, "TapeStorage: removing more than it holds")
-        count -= k
-    }
-
-    @inline(__always)
-    func append(_ element: Element) {
-        if count == capacity { grow(to: count + 1) }
-        base[count] = element
-        count += 1
-    }
-
-    func append(_ elements: UnsafeBufferPointer<Element>) {
-        guard let source = elements.baseAddress else { return }
-        if count + elements.count > capacity { grow(to: count + elements.count) }
-        (base + count).update(from: source, count: elements.count)
-        count += elements.count
-    }
-
-    func swapAt(_ i: Int, _ j: Int) {
-        let saved = self[i]
-        self[i] = self[j]
-        self[j] = saved
-    }
-
-    private func grow(to minimum: Int) {
-        let newCapacity = max(minimum, capacity * 2)
-        let grown = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
-        grown.update(from: base, count: count)
-        base.deallocate()
-        base = grown
-        capacity = newCapacity
     }
 }

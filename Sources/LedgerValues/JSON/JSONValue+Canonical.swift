@@ -42,7 +42,8 @@ extension JSONValue {
 public enum CanonicalJSON {
     /// An integer in decimal (the envelope's seq, version and schema version; whole numbers),
     /// written without making a string.
-    public static func writeInteger(_ value: UInt64, into out: inout [UInt8]) {
+    @inlinable
+    public static func writeInteger(_ value: UInt64, into out: inout some ByteSink) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var rest = value, start = 20
             repeat {
@@ -50,7 +51,7 @@ public enum CanonicalJSON {
                 digits[start] = UInt8(ascii: "0") + UInt8(rest % 10)
                 rest /= 10
             } while rest > 0
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+            out.append(contentsOf: UnsafeBufferPointer(UnsafeMutableBufferPointer(rebasing: digits[start...])))
         }
     }
 
@@ -65,13 +66,15 @@ public enum CanonicalJSON {
     }
 
     /// A string in double quotes, escaping `"`, `\` and control characters only.
-    public static func writeString(_ value: String, into out: inout [UInt8]) {
+    @inlinable
+    public static func writeString(_ value: String, into out: inout some ByteSink) {
         var value = value
         value.withUTF8 { writeString($0, into: &out) }
     }
 
     /// The same for a string given as its UTF-8 bytes.
-    public static func writeString(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+    @inlinable
+    public static func writeString(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout some ByteSink) {
         out.append(UInt8(ascii: "\""))
         // Most strings need no escape: skip eight bytes at a time to the first that may.
         var plain = 0
@@ -92,8 +95,9 @@ public enum CanonicalJSON {
             case 0x0D: out.append(UInt8(ascii: "r"))
             case 0x09: out.append(UInt8(ascii: "t"))
             default:
-                out.append(contentsOf: "u00".utf8)
-                withUnsafeBytes(of: byte) { Hex.write($0, into: &out) }
+                out.append("u00")
+                out.append(Hex.digits[Int(byte >> 4)])
+                out.append(Hex.digits[Int(byte & 0xF)])
             }
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
@@ -102,7 +106,8 @@ public enum CanonicalJSON {
 
     /// A number as ECMAScript's Number.prototype.toString prints it: the shortest digits that
     /// round-trip, plain notation from 1e-6 up to 1e21, exponent notation outside.
-    public static func writeNumber(_ value: Double, into out: inout [UInt8]) {
+    @inlinable
+    public static func writeNumber(_ value: Double, into out: inout some ByteSink) {
         precondition(value.isFinite, "JSON numbers are finite")
         if value == 0 { out.append(UInt8(ascii: "0")); return }  // also -0
         // Up to 2^53 an integer's shortest digits are its own; above, doubles are further
@@ -116,32 +121,35 @@ public enum CanonicalJSON {
         if value < 0 { out.append(UInt8(ascii: "-")) }
         let (digits, point) = shortestDigits(abs(value))
         let k = digits.count, n = point
+        func write(_ range: Range<Int>) { digits.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) } }
+        func zeros(_ count: Int) { for _ in 0..<count { out.append(UInt8(ascii: "0")) } }
         if k <= n && n <= 21 {
-            out.append(contentsOf: digits)
-            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: n - k))
+            write(0..<k)
+            zeros(n - k)
         } else if 0 < n && n <= 21 {
-            out.append(contentsOf: digits[0..<n])
+            write(0..<n)
             out.append(UInt8(ascii: "."))
-            out.append(contentsOf: digits[n...])
+            write(n..<k)
         } else if -6 < n && n <= 0 {
-            out.append(contentsOf: "0.".utf8)
-            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -n))
-            out.append(contentsOf: digits)
+            out.append("0.")
+            zeros(-n)
+            write(0..<k)
         } else {
             out.append(digits[0])
             if k > 1 {
                 out.append(UInt8(ascii: "."))
-                out.append(contentsOf: digits[1...])
+                write(1..<k)
             }
             out.append(UInt8(ascii: "e"))
             out.append(UInt8(ascii: n - 1 < 0 ? "-" : "+"))
-            out.append(contentsOf: String(abs(n - 1)).utf8)
+            writeInteger(UInt64(abs(n - 1)), into: &out)
         }
     }
 
     /// The shortest round-trip decimal digits of a positive double, and the position of the
     /// decimal point: value = 0.d1d2…dk × 10^point. Swift's `description` already prints the
     /// shortest round-trip digits; this only takes its notation apart.
+    @usableFromInline
     static func shortestDigits(_ value: Double) -> (digits: [UInt8], point: Int) {
         let text = Array(value.description.utf8)
         var mantissa = text[...], exponent = 0
