@@ -34,11 +34,9 @@ import Glibc
     let input = batchJob ? generator.ndjson(count: events, streams: max(1, events / 50)) : []
     switch job {
     case .plain:
-        // As `civic-ledger append --batch` does it: the writer takes chunks as they are prepared.
         let ledger = try Ledger.open(childTarget, options: .init(create: true))
-        var outcomes: [AppendOutcome] = []
-        let seconds = try measure { outcomes = try ledger.append(EventBatch.preparing(input)) }
-        print("append=\(seconds) (\(outcomes.count) events)")
+        let (seconds, count) = try timedAppend(input, to: ledger)
+        print("append=\(seconds) (\(count) events)")
     case .prepare, .unvalidated:
         var prepared: [PreparedEvent] = []
         let seconds = try measure {
@@ -53,11 +51,9 @@ import Glibc
         }
         print("verify=\(verify)")
     case .projected:
-        // Timed as the plain job is: preparing and writing, not freeing the batch afterwards.
         let ledger = try Ledger.open(childTarget, options: .init(create: true, projectors: [ZoneProjector()]))
-        var outcomes: [AppendOutcome] = []
-        let seconds = try measure { outcomes = try ledger.append(EventBatch.preparing(input)) }
-        print("projected=\(seconds) (\(outcomes.count) events)")
+        let (seconds, count) = try timedAppend(input, to: ledger)
+        print("projected=\(seconds) (\(count) events)")
     case .rebuild:
         let ledger = try Ledger.open(childTarget, options: .init(projectors: [ZoneProjector()]))
         print("rebuild=\(try measure { _ = try ProjectionRebuilder(ledger).rebuild(ProjectionName.allCases) })")
@@ -83,4 +79,19 @@ import Glibc
             print("hash=\(seconds)")
         }
     }
+}
+
+/// Appends `input` as `civic-ledger append --batch` does, timed: the writer takes chunks as
+/// they are prepared, and the prepared batch is freed after the clock stops, as the CLI
+/// leaves it to the process's exit. Returns the seconds and how many events were appended.
+func timedAppend(_ input: [UInt8], to ledger: Ledger) throws -> (Double, Int) {
+    var batch: PreparedBatch?
+    var outcomes: [AppendOutcome] = []
+    let seconds = try measure {
+        let prepared = try EventBatch.preparing(input)
+        batch = prepared
+        outcomes = try ledger.append(prepared)
+    }
+    withExtendedLifetime(batch) {}
+    return (seconds, outcomes.count)
 }
