@@ -104,7 +104,11 @@ struct WrittenEvents {
     /// so it may run while the transaction goes on.
     var timelineEntries: TimelineEntries {
         var entries = TimelineEntries(capacity: slices.count)
-        for (slice, stream) in zip(slices, streamIndex) { entries.add(instant: slice.instant, seq: slice.seq, stream: streams[stream]) }
+        // Only the places: a whole slice copied retains its event, which the fold on the
+        // other core retains too.
+        for index in slices.indices {
+            entries.add(instant: slices[index].instant, seq: slices[index].seq, stream: streams[streamIndex[index]])
+        }
         entries.sortNewEntries()
         return entries
     }
