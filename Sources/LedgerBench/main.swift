@@ -87,6 +87,12 @@ for run in 0..<runs {
         case .projected, .rebuild: target = projectedPath
         default: target = freshDirectory(directory, "\(job.rawValue)-\(run)")
         }
+        // A pause first: on this VM a job started right after another big one ran slower, with
+        // no dirty pages left to write (a plain append took 3.5-4.4 s first and 4.0-5.1 s
+        // right after a projected one; a projected one 6.5-7.3 s first and 7.6-8.5 s right
+        // after a plain one). What pays for the previous job (the host taking its freed
+        // memory back?) is not pinned down; the pause lets every job start on a settled machine.
+        sleep(5)
         for (name, seconds) in try launch(job, target: target, rows: ledgerPath) { figures[name, default: []].append(seconds) }
     }
     // This run's files go before the next run starts: left behind (gigabytes of them), they
