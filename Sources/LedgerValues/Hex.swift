@@ -8,16 +8,13 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends the digits of `bytes` to `out`, in one append.
-    public static func write(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
-        let count = out.count
-        out.append(contentsOf: repeatElement(0, count: bytes.count * 2))
-        out.withUnsafeMutableBufferPointer { out in
-            digits.withUnsafeBufferPointer { digits in
-                for (i, byte) in bytes.enumerated() {
-                    out[count + 2 * i] = digits[Int(byte >> 4)]
-                    out[count + 2 * i + 1] = digits[Int(byte & 0xF)]
-                }
+    /// Appends the digits of `bytes` to `out`, two per byte.
+    @inlinable
+    public static func write(_ bytes: UnsafeRawBufferPointer, into out: inout some ByteSink) {
+        digits.withUnsafeBufferPointer { digits in
+            for byte in bytes {
+                out.append(digits[Int(byte >> 4)])
+                out.append(digits[Int(byte & 0xF)])
             }
         }
     }

@@ -93,9 +93,10 @@ public final class ReusableBuffer<Element: BitwiseCopyable> {
     }
 }
 
-/// Where canonical bytes are written: an array, or a `ReusableBuffer` refilled from event to
-/// event. The canonical writers are generic over it so that the batch's fast path appends
-/// without an array's calls, and everything else keeps writing to arrays.
+/// Where canonical bytes are written: an array, a `ReusableBuffer` refilled from event to
+/// event, or the place LMDB reserves for a record (LedgerCore's `ByteWriter`). The canonical
+/// writers are generic over it so that the hot paths append without an array's calls, and
+/// everything else keeps writing to arrays.
 public protocol ByteSink {
     /// How many bytes it holds.
     var count: Int { get }

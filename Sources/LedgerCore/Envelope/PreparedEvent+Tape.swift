@@ -66,7 +66,7 @@ extension PreparedEvent {
         let eventId = idText ?? EventIdentifier.generate()
         output.removeAll()
         var sink = output
-        let offsets = writeParts(into: &sink, actor: actor.map(text), data: { [tape] in tape.writeCanonical(data, into: &$0) },
+        let offsets = writeParts(into: &sink, actor: actor.map(text), data: { tape.writeCanonical(data, into: &$0) },
                                  effective: effective.map(text) ?? .string(today.text), id: id.map(text) ?? .string(eventId),
                                  source: source.map(text), stream: text(stream), type: text(type))
         return try? PreparedEvent(id: eventId, clientId: idText != nil, type: typeName, stream: streamName,

@@ -211,64 +211,43 @@ public final class PreparedEvent: Sendable {
     /// assembles each record in the place LMDB reserves for it.
     func assemble(prev: ChainHash, recorded: [UInt8], seq: UInt64, version: UInt64, into out: UnsafeMutableRawBufferPointer) {
         var writer = ByteWriter(out)
-        parts.withUnsafeBytes { writer.write(UnsafeRawBufferPointer(rebasing: $0[..<tailStart])) }
-        writer.write(PreparedEvent.ledgerMembers[0])
-        withUnsafeBytes(of: prev.bytes) { writer.writeHex($0) }
-        writer.write(PreparedEvent.ledgerMembers[1])
-        recorded.withUnsafeBytes { writer.write($0) }
-        writer.write(PreparedEvent.ledgerMembers[2])
-        writer.writeInteger(UInt64(schemaVersion))
-        writer.write(PreparedEvent.ledgerMembers[3])
-        writer.writeInteger(seq)
-        writer.write(PreparedEvent.ledgerMembers[4])
-        parts.withUnsafeBytes { writer.write(UnsafeRawBufferPointer(rebasing: $0[tailStart...])) }
-        writer.write(PreparedEvent.ledgerMembers[5])
-        writer.writeInteger(version)
-        writer.write(PreparedEvent.ledgerMembers[6])
+        parts.withUnsafeBufferPointer { writer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<tailStart])) }
+        writer.append(PreparedEvent.ledgerMembers[0])
+        withUnsafeBytes(of: prev.bytes) { Hex.write($0, into: &writer) }
+        writer.append(PreparedEvent.ledgerMembers[1])
+        recorded.withUnsafeBufferPointer { writer.append(contentsOf: $0) }
+        writer.append(PreparedEvent.ledgerMembers[2])
+        CanonicalJSON.writeInteger(UInt64(schemaVersion), into: &writer)
+        writer.append(PreparedEvent.ledgerMembers[3])
+        CanonicalJSON.writeInteger(seq, into: &writer)
+        writer.append(PreparedEvent.ledgerMembers[4])
+        parts.withUnsafeBufferPointer { writer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[tailStart...])) }
+        writer.append(PreparedEvent.ledgerMembers[5])
+        CanonicalJSON.writeInteger(version, into: &writer)
+        writer.append(PreparedEvent.ledgerMembers[6])
         precondition(writer.count == out.count, "bodySize and assemble disagree")
     }
 }
 
-/// Writes bytes one after another into memory sized for them beforehand.
-struct ByteWriter {
+/// Writes bytes one after another into memory sized for them beforehand (the canonical
+/// writers write into it as into an array).
+struct ByteWriter: ByteSink {
     private let out: UnsafeMutableRawBufferPointer
     private(set) var count = 0
 
     init(_ out: UnsafeMutableRawBufferPointer) { self.out = out }
 
-    mutating func write(_ bytes: UnsafeRawBufferPointer) {
-        guard !bytes.isEmpty else { return }
+    mutating func append(_ byte: UInt8) {
+        precondition(count < out.count, "ByteWriter: past the end")
+        out[count] = byte
+        count += 1
+    }
+
+    mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
         precondition(count + bytes.count <= out.count, "ByteWriter: past the end")
-        (out.baseAddress! + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        (out.baseAddress! + count).copyMemory(from: source, byteCount: bytes.count)
         count += bytes.count
-    }
-
-    mutating func write(_ text: StaticString) {
-        write(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
-    /// Two lowercase hexadecimal digits per byte.
-    mutating func writeHex(_ bytes: UnsafeRawBufferPointer) {
-        precondition(count + 2 * bytes.count <= out.count, "ByteWriter: past the end")
-        Hex.digits.withUnsafeBufferPointer { digits in
-            for byte in bytes {
-                out[count] = digits[Int(byte >> 4)]
-                out[count + 1] = digits[Int(byte & 0xF)]
-                count += 2
-            }
-        }
-    }
-
-    /// An integer in decimal.
-    mutating func writeInteger(_ value: UInt64) {
-        let digits = CanonicalJSON.digits(value)
-        precondition(count + digits <= out.count, "ByteWriter: past the end")
-        var rest = value
-        for position in (count..<count + digits).reversed() {
-            out[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-        }
-        count += digits
     }
 }
 
