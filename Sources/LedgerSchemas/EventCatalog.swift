@@ -1,11 +1,16 @@
 import LedgerValues
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Every event type the ledger accepts, each at one or more schema versions, loaded from the
 /// schemas embedded from `Schemas/` (`events/TYPE/vN.schema.json`). Events are validated
 /// against the schema of their type and version; older versions are brought to the current
 /// one by the upcasters when read.
 public struct EventCatalog: Sendable {
-    public struct EventType: Sendable {
+    public final class EventType: Sendable {
         public let name: String
         /// Schemas by version.
         public let versions: [Int: JSONSchema]
@@ -19,9 +24,21 @@ public struct EventCatalog: Sendable {
             currentVersion = versions.keys.max() ?? 1
             current = versions[currentVersion]!
         }
+
+        /// The schema at `version` (the current one when nil) and that version; nil when the
+        /// type has no such version.
+        public func schema(version: Int?) -> (schema: JSONSchema, version: Int)? {
+            guard let version, version != currentVersion else { return (current, currentVersion) }
+            return versions[version].map { ($0, version) }
+        }
     }
 
     public let types: [String: EventType]
+    /// The types again, for `type(named:)`: their names' bytes one after another, where each
+    /// ends, and the types in that order.
+    private let names: [UInt8]
+    private let nameEnds: [Int]
+    private let typesByName: [EventType]
     /// The envelope's own schema (`Schemas/envelope.schema.json`).
     public let envelope: JSONSchema
 
@@ -57,6 +74,26 @@ public struct EventCatalog: Sendable {
         guard let envelope else { throw SchemaError(location: "envelope.schema.json", message: "missing") }
         self.envelope = envelope
         self.types = versions.reduce(into: [:]) { $0[$1.key] = EventType(name: $1.key, versions: $1.value) }
+        typesByName = Array(types.values)
+        names = typesByName.flatMap(\.name.utf8)
+        nameEnds = typesByName.reduce(into: []) { $0.append(($0.last ?? 0) + $1.name.utf8.count) }
+    }
+
+    /// The type whose name is `name`'s bytes: the batch's fast path looks its type up this way,
+    /// once per event, without making a string of the name or hashing it.
+    public func type(named name: UnsafeBufferPointer<UInt8>) -> EventType? {
+        names.withUnsafeBufferPointer { names in
+            nameEnds.withUnsafeBufferPointer { ends in
+                var start = 0
+                for (index, end) in ends.enumerated() {
+                    defer { start = end }
+                    guard end - start == name.count,
+                          name.isEmpty || memcmp(names.baseAddress! + start, name.baseAddress!, name.count) == 0 else { continue }
+                    return typesByName[index]
+                }
+                return nil
+            }
+        }
     }
 
     /// The schema for `type` at `version` (the current version when nil).

@@ -216,6 +216,10 @@ struct SchemaCompiler {
         node.propertyKeys = NameList(node.properties.map(\.name))
         node.requiredKeys = NameList(node.requiredSorted)
         node.propertyNodes = node.properties.map { Unmanaged.passUnretained($0.node) }
+        if let values = node.enumValues {
+            let strings = values.compactMap(\.stringValue)
+            node.enumStrings = strings.count == values.count ? NameList(strings) : nil
+        }
         let names = node.properties.map(\.name) + node.requiredSorted
         let valuesComparable = ((node.enumValues ?? []) + (node.constValue.map { [$0] } ?? [])).allSatisfy {
             if case .array = $0 { return false }

@@ -41,7 +41,11 @@ extension SchemaNode {
         let value = tape.node(node)
         if tapeKinds & (1 << value.kind.rawValue) == 0 { return .invalid }
         if wholeNumbersOnly, value.kind == .number, value.number.rounded(.towardZero) != value.number { return .invalid }
-        if let enumValues, !enumValues.contains(where: { tape.scalar(node, equals: $0) }) { return .invalid }
+        if enumStrings != nil {
+            guard value.kind == .string, enumStrings!.contains(tape.stringBytes(node)) else { return .invalid }
+        } else if let enumValues, !enumValues.contains(where: { tape.scalar(node, equals: $0) }) {
+            return .invalid
+        }
         if let constValue, !tape.scalar(node, equals: constValue) { return .invalid }
 
         switch value.kind {
@@ -121,16 +125,16 @@ extension SchemaNode {
     /// `required`, `properties` and `additionalProperties`, in one walk of the members and
     /// the schema's names side by side (both in byte order: every name is ASCII here).
     private func membersVerdict(_ tape: JSONTape, _ node: Int) -> TapeVerdict {
-        requiredKeys.withNames { required in
-            propertyKeys.withNames { property in
+        requiredKeys.withView { required in
+            propertyKeys.withView { property in
                 propertyNodes.withUnsafeBufferPointer { propertyNodes in
                     var verdict = TapeVerdict.valid
                     var nextRequired = 0, nextProperty = 0
                     for key in tape.memberKeys(node) {
                         let name = tape.stringBytes(Int(key))
-                        if nextRequired < requiredKeys.count, SchemaNode.compare(required(nextRequired), name) == 0 { nextRequired += 1 }
-                        while nextProperty < propertyKeys.count, SchemaNode.compare(property(nextProperty), name) < 0 { nextProperty += 1 }
-                        if nextProperty < propertyKeys.count, SchemaNode.compare(property(nextProperty), name) == 0 {
+                        if nextRequired < requiredKeys.count, SchemaNode.compare(required[nextRequired], name) == 0 { nextRequired += 1 }
+                        while nextProperty < propertyKeys.count, SchemaNode.compare(property[nextProperty], name) < 0 { nextProperty += 1 }
+                        if nextProperty < propertyKeys.count, SchemaNode.compare(property[nextProperty], name) == 0 {
                             verdict = verdict.and(propertyNodes[nextProperty]._withUnsafeGuaranteedRef { $0.verdict(tape, Int(key) + 1) })
                             nextProperty += 1
                         } else if let additionalProperties {

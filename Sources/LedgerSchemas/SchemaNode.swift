@@ -1,4 +1,9 @@
 import LedgerValues
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// One compiled schema object: each keyword it has, ready to check. Nodes are built once by
 /// `SchemaCompiler` and then only read, from any thread.
@@ -53,6 +58,9 @@ final class SchemaNode: @unchecked Sendable {
     @exclusivity(unchecked) var propertyKeys = NameList([])
     @exclusivity(unchecked) var requiredKeys = NameList([])
     @exclusivity(unchecked) var propertyNodes: [Unmanaged<SchemaNode>] = []
+    /// `enumValues` as bytes when every one is a string (the common `enum`), so a string is
+    /// checked against them without a value to compare.
+    @exclusivity(unchecked) var enumStrings: NameList?
     /// `types` as the tape's kinds it admits (bit `1 << kind.rawValue`; all without `type`),
     /// and whether a number must be whole (`integer` without `number`).
     @exclusivity(unchecked) var tapeKinds: UInt8 = 0xFF
@@ -234,12 +242,30 @@ struct NameList {
 
     var count: Int { ends.count }
 
-    /// Calls `body` with a function that gives name `index`'s bytes.
-    func withNames<R>(_ body: ((Int) -> UnsafeBufferPointer<UInt8>) -> R) -> R {
-        bytes.withUnsafeBufferPointer { bytes in
-            ends.withUnsafeBufferPointer { ends in
-                body { index in UnsafeBufferPointer(rebasing: bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]]) }
-            }
+    /// The names' bytes one after another, and where each ends.
+    struct View {
+        let bytes: UnsafeBufferPointer<UInt8>
+        let ends: UnsafeBufferPointer<Int>
+
+        /// Name `index`'s bytes.
+        @inline(__always)
+        subscript(index: Int) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
         }
+    }
+
+    /// Whether `name` is one of the names.
+    func contains(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        withView { view in
+            for index in 0..<view.ends.count {
+                let candidate = view[index]
+                if candidate.count == name.count, name.isEmpty || memcmp(candidate.baseAddress!, name.baseAddress!, name.count) == 0 { return true }
+            }
+            return false
+        }
+    }
+
+    func withView<R>(_ body: (View) -> R) -> R {
+        bytes.withUnsafeBufferPointer { bytes in ends.withUnsafeBufferPointer { ends in body(View(bytes: bytes, ends: ends)) } }
     }
 }

@@ -112,8 +112,12 @@ import LedgerValues
         case 4:
             return "[" + (0..<Int.random(in: 0...4, using: &random)).map { _ in randomValue(&random, depth: depth + 1) }.joined(separator: ",") + "]"
         default:
-            let keys = ["a", "b", "zh", "en", "data", "Id", "k1", "k10", "k2", "_x", "a b"].shuffled(using: &random)
-            let members = keys.prefix(Int.random(in: 0...12, using: &random)).map { "\"\($0)\":" + randomValue(&random, depth: depth + 1) }
+            // Keys up to and past eight bytes, some alike in their first eight (the tape orders
+            // keys by those first).
+            let keys = ["a", "b", "zh", "en", "data", "Id", "k1", "k10", "k2", "_x", "a b", "registered", "registeredForeignCapitalUsd",
+                        "registeredForeignCapital", "registe", "registeR", "k1234567", "k12345678", "k123456789", "k12345670"]
+                .shuffled(using: &random)
+            let members = keys.prefix(Int.random(in: 0...16, using: &random)).map { "\"\($0)\":" + randomValue(&random, depth: depth + 1) }
             return "{" + members.joined(separator: " , ") + "}"
         }
     }

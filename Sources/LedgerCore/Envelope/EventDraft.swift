@@ -44,18 +44,24 @@ public struct EventDraft: Sendable, Equatable {
         if let source { try checkText(source, field: "source") }
     }
 
+    /// Whether the envelope's text fields, given as bytes, all have their forms: the batch's
+    /// fast path asks this before it makes strings of them; `checkFields` words what is wrong.
+    static func fieldsHaveTheirForms(id: UnsafeBufferPointer<UInt8>?, type: UnsafeBufferPointer<UInt8>,
+                                     stream: UnsafeBufferPointer<UInt8>, actor: UnsafeBufferPointer<UInt8>?,
+                                     source: UnsafeBufferPointer<UInt8>?) -> Bool {
+        (id.map(isId) ?? true) && isTypeName(type) && isStreamName(stream) && (actor.map(isText) ?? true) && (source.map(isText) ?? true)
+    }
+
     /// An id is 1 to 128 printable ASCII characters other than space, `"` and `\`.
     public static func checkId(_ id: String) throws(LedgerError) {
-        let bytes = id.utf8
-        guard !bytes.isEmpty, bytes.count <= Limits.maxIdBytes,
-              bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) else {
+        guard withBytes(of: id, isId) else {
             throw LedgerError(.invalidInput, "field 'id': must be 1 to \(Limits.maxIdBytes) printable ASCII characters without spaces, quotes or backslashes")
         }
     }
 
     /// A type is dotted lowercase words: `project.signed`, `housing.batch_handed_over`.
     public static func checkType(_ type: String) throws(LedgerError) {
-        guard type.utf8.count <= Limits.maxTypeBytes, isDottedName(type.utf8) else {
+        guard withBytes(of: type, isTypeName) else {
             throw LedgerError(.invalidInput, "field 'type': '\(MessageText.quote(type))' is not a type name (dotted lowercase words such as project.signed)")
         }
     }
@@ -63,13 +69,33 @@ public struct EventDraft: Sendable, Equatable {
     /// A stream is a lowercase kind and one or more name segments: `project/baweitong-hq`,
     /// `road/xujiaguan`.
     public static func checkStream(_ stream: String) throws(LedgerError) {
-        guard stream.utf8.count <= Limits.maxStreamBytes, isStreamName(stream.utf8) else {
+        guard withBytes(of: stream, isStreamName) else {
             throw LedgerError(.invalidInput, "field 'stream': '\(MessageText.quote(stream))' is not a stream name (kind/name such as project/baweitong-hq, ASCII letters, digits, '-', '_', '.')")
         }
     }
 
+    static func checkText(_ text: String, field: String) throws(LedgerError) {
+        guard withBytes(of: text, isText) else {
+            throw LedgerError(.invalidInput, "field '\(field)': must be 1 to \(Limits.maxTextBytes) bytes of text")
+        }
+    }
+
+    private static func withBytes(of text: String, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        var text = text
+        return text.withUTF8(body)
+    }
+
+    private static func isId(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        !bytes.isEmpty && bytes.count <= Limits.maxIdBytes && bytes.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
+    }
+
+    private static func isText(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        !bytes.isEmpty && bytes.count <= Limits.maxTextBytes
+    }
+
     /// `word(.word)+`, each word a lowercase letter then lowercase letters, digits or `_`.
-    private static func isDottedName(_ bytes: String.UTF8View) -> Bool {
+    private static func isTypeName(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count <= Limits.maxTypeBytes else { return false }
         var words = 0, atWordStart = true
         for c in bytes {
             if atWordStart {
@@ -87,7 +113,8 @@ public struct EventDraft: Sendable, Equatable {
 
     /// `kind(/segment)+`: the kind lowercase letters, digits, `-`, `_` from a letter; each
     /// segment ASCII letters, digits, `-`, `_`, `.` from a letter or digit.
-    private static func isStreamName(_ bytes: String.UTF8View) -> Bool {
+    private static func isStreamName(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count <= Limits.maxStreamBytes else { return false }
         var segments = 0, atSegmentStart = true
         for c in bytes {
             if atSegmentStart {
@@ -105,12 +132,6 @@ public struct EventDraft: Sendable, Equatable {
             }
         }
         return segments >= 2 && !atSegmentStart
-    }
-
-    static func checkText(_ text: String, field: String) throws(LedgerError) {
-        guard !text.isEmpty, text.utf8.count <= Limits.maxTextBytes else {
-            throw LedgerError(.invalidInput, "field '\(field)': must be 1 to \(Limits.maxTextBytes) bytes of text")
-        }
     }
 }
 

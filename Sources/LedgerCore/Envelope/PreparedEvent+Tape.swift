@@ -1,5 +1,10 @@
 import LedgerValues
 import LedgerSchemas
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 extension PreparedEvent {
     /// Batch line `line` (number `number`) prepared straight from its tape, without parsing it
@@ -18,29 +23,21 @@ extension PreparedEvent {
         for key in tape.memberKeys(0) {
             let key = Int(key), value = key + 1
             let kind = tape.node(value).kind
-            switch kind {
-            case .string:
-                if tape.string(key, equals: "actor") { actor = value
-                } else if tape.string(key, equals: "effective") { effective = value
-                } else if tape.string(key, equals: "id") { id = value
-                } else if tape.string(key, equals: "source") { source = value
-                } else if tape.string(key, equals: "stream") { stream = value
-                } else if tape.string(key, equals: "type") { type = value
-                } else if !isLedgerField(key, tape) { return nil }
-            case .object:
-                guard tape.string(key, equals: "data") else { return nil }
-                data = value
-            case .number:
-                if tape.string(key, equals: "schemaVersion") { schemaVersion = value
-                } else if tape.string(key, equals: "expectedVersion") { expectedVersion = value
-                } else if !isLedgerField(key, tape) { return nil }
-            default:
-                guard isLedgerField(key, tape) else { return nil }
+            switch (EnvelopeField(tape.stringBytes(key)), kind) {
+            case (.actor, .string): actor = value
+            case (.effective, .string): effective = value
+            case (.id, .string): id = value
+            case (.source, .string): source = value
+            case (.stream, .string): stream = value
+            case (.type, .string): type = value
+            case (.data, .object): data = value
+            case (.schemaVersion, .number): schemaVersion = value
+            case (.expectedVersion, .number): expectedVersion = value
+            case (nil, _) where isLedgerField(key, tape): continue
+            default: return nil
             }
         }
         guard let type, let stream, let data else { return nil }
-        let typeName = tape.string(type), streamName = tape.string(stream)
-        let idText = id.map(tape.string), actorText = actor.map(tape.string), sourceText = source.map(tape.string)
         var effectiveTime: EffectiveTime?
         if let effective {
             guard let time = EffectiveTime(tape.string(effective)) else { return nil }
@@ -55,24 +52,53 @@ extension PreparedEvent {
             guard let number = EventDraft.expectedVersion(tape.node(expectedVersion).number) else { return nil }
             expected = number
         }
+        func bytes(_ node: Int) -> UnsafeBufferPointer<UInt8> { tape.stringBytes(node) }
         // Corrections and retractions name another event: the draft's path reads that.
-        guard typeName != EventReference.correctionType, typeName != EventReference.retractionType,
-              let (schema, schemaVersionUsed) = try? PreparedEvent.schema(type: typeName, version: version),
-              (try? EventDraft.checkFields(id: idText, type: typeName, stream: streamName, actor: actorText, source: sourceText)) != nil,
+        guard EventDraft.fieldsHaveTheirForms(id: id.map(bytes), type: bytes(type), stream: bytes(stream), actor: actor.map(bytes),
+                                              source: source.map(bytes)),
+              let eventType = EventCatalog.shared.type(named: bytes(type)),
+              eventType.name != EventReference.correctionType, eventType.name != EventReference.retractionType,
+              let (schema, schemaVersionUsed) = eventType.schema(version: version),
               validation == .skipped || schema.verdict(tape, at: data) == .valid else { return nil }
 
-        // The fields the line gives are written from its bytes, which are valid UTF-8.
-        func text(_ node: Int) -> FieldText { .bytes(tape.stringBytes(node)) }
+        // The fields the line gives are written from its bytes, which are valid UTF-8 and,
+        // unless they had escapes, canonical as they are.
+        func text(_ node: Int) -> FieldText { tape.node(node).flag ? .bytes(bytes(node)) : .plain(bytes(node)) }
+        let idText = id.map(tape.string)
         let eventId = idText ?? EventIdentifier.generate()
         output.removeAll()
         var sink = output
         let offsets = writeParts(into: &sink, actor: actor.map(text), data: { tape.writeCanonical(data, into: &$0) },
                                  effective: effective.map(text) ?? .string(today.text), id: id.map(text) ?? .string(eventId),
                                  source: source.map(text), stream: text(stream), type: text(type))
-        return try? PreparedEvent(id: eventId, clientId: idText != nil, type: typeName, stream: streamName,
+        return try? PreparedEvent(id: eventId, clientId: idText != nil, type: eventType.name, stream: tape.string(stream),
                                   expectedVersion: expected, effective: effectiveTime ?? today, effectiveGiven: effectiveTime != nil,
-                                  schemaVersion: schemaVersionUsed, actor: actorText, source: sourceText,
+                                  schemaVersion: schemaVersionUsed, actor: actor.map(tape.string), source: source.map(tape.string),
                                   reference: nil, replacementData: nil, line: number, parts: Array(output.elements), offsets: offsets)
+    }
+
+    /// The envelope's members a line may give, told apart by length and first byte before
+    /// their bytes are compared.
+    private enum EnvelopeField {
+        case actor, data, effective, expectedVersion, id, schemaVersion, source, stream, type
+
+        init?(_ key: UnsafeBufferPointer<UInt8>) {
+            guard let first = key.first else { return nil }
+            let field: EnvelopeField, name: StaticString
+            switch (key.count, first) {
+            case (5, UInt8(ascii: "a")): (field, name) = (.actor, "actor")
+            case (4, UInt8(ascii: "d")): (field, name) = (.data, "data")
+            case (9, UInt8(ascii: "e")): (field, name) = (.effective, "effective")
+            case (15, UInt8(ascii: "e")): (field, name) = (.expectedVersion, "expectedVersion")
+            case (2, UInt8(ascii: "i")): (field, name) = (.id, "id")
+            case (13, UInt8(ascii: "s")): (field, name) = (.schemaVersion, "schemaVersion")
+            case (6, UInt8(ascii: "s")): (field, name) = key[1] == UInt8(ascii: "o") ? (.source, "source") : (.stream, "stream")
+            case (4, UInt8(ascii: "t")): (field, name) = (.type, "type")
+            default: return nil
+            }
+            guard memcmp(key.baseAddress!, name.utf8Start, key.count) == 0 else { return nil }
+            self = field
+        }
     }
 
     private static func isLedgerField(_ key: Int, _ tape: JSONTape) -> Bool {

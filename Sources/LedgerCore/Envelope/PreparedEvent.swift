@@ -119,12 +119,11 @@ public final class PreparedEvent: Sendable {
         guard let type = EventCatalog.shared.types[name] else {
             throw LedgerError(.invalidInput, "unknown event type '\(name)' ('civic-ledger schema list' shows the catalog)")
         }
-        let version = version ?? type.currentVersion
-        guard let schema = version == type.currentVersion ? type.current : type.versions[version] else {
+        guard let found = type.schema(version: version) else {
             let known = type.versions.keys.sorted().map(String.init).joined(separator: ", ")
-            throw LedgerError(.invalidInput, "type '\(name)' has no schema version \(version) (it has \(known))")
+            throw LedgerError(.invalidInput, "type '\(name)' has no schema version \(version ?? type.currentVersion) (it has \(known))")
         }
-        return (schema, version)
+        return found
     }
 
     /// What a correction or retraction refers to (their schemas guarantee the shape).
@@ -139,6 +138,9 @@ public final class PreparedEvent: Sendable {
     /// A field's text as its writer holds it: bytes read from a batch line, or a string.
     enum FieldText {
         case bytes(UnsafeBufferPointer<UInt8>)
+        /// Bytes that need no escape (a tape's string read as it was: no `"`, `\\` or
+        /// control character), copied as they are.
+        case plain(UnsafeBufferPointer<UInt8>)
         case string(String)
     }
 
@@ -176,6 +178,10 @@ public final class PreparedEvent: Sendable {
         out.append("\":")
         switch value {
         case .bytes(let bytes): CanonicalJSON.writeString(bytes, into: &out)
+        case .plain(let bytes):
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
         case .string(let text): CanonicalJSON.writeString(text, into: &out)
         }
         out.append(UInt8(ascii: ","))

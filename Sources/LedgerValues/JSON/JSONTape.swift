@@ -38,27 +38,29 @@ public struct JSONTape {
         public let start: Int32, length: Int32
         /// The node after this value and all it contains.
         public let next: Int32
+        /// A number's value; for an object's key, its first eight bytes as a big-endian
+        /// integer, zero-padded (see `compareKeys`).
         public let number: Double
     }
 
     // The tape's lists are `ReusableBuffer`s: appending to them is most of reading, and an
     // Array's append checks uniqueness and capacity through calls each time. Being classes,
     // they are shared by a tape's copies.
-    private let nodes = ReusableBuffer<Node>(capacity: 64)
+    @usableFromInline let nodes = ReusableBuffer<Node>(capacity: 64)
     /// Key nodes, object by object, in canonical key order.
-    private let order = ReusableBuffer<Int32>(capacity: 32)
+    @usableFromInline let order = ReusableBuffer<Int32>(capacity: 32)
     /// The keys of the objects being read, innermost last.
     private let keys = ReusableBuffer<Int32>(capacity: 32)
-    private var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    @usableFromInline var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     /// The unescaped bytes of strings that had escapes.
-    private let unescaped = ReusableBuffer<UInt8>(capacity: 256)
+    @usableFromInline let unescaped = ReusableBuffer<UInt8>(capacity: 256)
     private var index = 0
     private var maxDepth = JSONParser.defaultMaxDepth
 
     public init() {}
 
     /// Node `index` (0 is the whole value read).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func node(_ index: Int) -> Node { nodes[index] }
 
     /// Reads `input` (which must outlive the tape's use) as one JSON value with optional
@@ -79,7 +81,7 @@ public struct JSONTape {
 
     /// The bytes of the string node `node` (valid UTF-8, escapes resolved), valid until the
     /// next `read`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func stringBytes(_ node: Int) -> UnsafeBufferPointer<UInt8> {
         let node = nodes[node]
         if node.flag { return unescaped.slice(Int(node.start), count: Int(node.length)) }
@@ -89,7 +91,7 @@ public struct JSONTape {
     public func string(_ node: Int) -> String { String(decoding: stringBytes(node), as: UTF8.self) }
 
     /// The member keys of object `node` in canonical order (each value is the node after its key).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func memberKeys(_ node: Int) -> UnsafeBufferPointer<Int32> {
         order.slice(Int(nodes[node].start), count: Int(nodes[node].count))
     }
@@ -296,9 +298,25 @@ public struct JSONTape {
             guard !asciiOnly, JSONTape.isValidUTF8(text) else { return false }
         }
         index += 1
+        let prefix = asciiOnly ? JSONTape.keyPrefix(text, readableUpTo: bytes.baseAddress! + bytes.count) : 0
         nodes.append(Node(kind: .string, flag: false, count: 0, start: Int32(start), length: Int32(text.count),
-                          next: Int32(nodes.count + 1), number: 0))
+                          next: Int32(nodes.count + 1), number: Double(bitPattern: prefix)))
         return true
+    }
+
+    /// A key's first eight bytes as a big-endian integer, zero-padded: comparing two of them
+    /// orders most keys without looking at their bytes again. `end` bounds what may be read.
+    @inline(__always)
+    private static func keyPrefix(_ key: UnsafeBufferPointer<UInt8>, readableUpTo end: UnsafePointer<UInt8>) -> UInt64 {
+        guard let base = key.baseAddress else { return 0 }
+        let count = min(key.count, 8)
+        if end - base >= 8 {
+            let word = UInt64(bigEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self))
+            return count == 8 ? word : word & ~(UInt64.max >> (8 * count))
+        }
+        var prefix: UInt64 = 0
+        for offset in 0..<8 { prefix = prefix << 8 | UInt64(offset < count ? base[offset] : 0) }
+        return prefix
     }
 
     /// The rest of a string that has escapes, from `start` (its first byte; `index` is at the
@@ -348,10 +366,14 @@ public struct JSONTape {
     /// Byte order of two ASCII keys: negative, zero (the same) or positive.
     @inline(__always)
     private static func compareKeys(_ a: Node, _ b: Node, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        // The prefixes decide unless both keys start with the same eight bytes (a key's bytes
+        // are never 0, so the padding cannot tie with a byte).
+        let prefixA = a.number.bitPattern, prefixB = b.number.bitPattern
+        if prefixA != prefixB { return prefixA < prefixB ? -1 : 1 }
         // Keys are short: a loop beats calling memcmp.
         let common = Int(min(a.length, b.length))
         let first = Int(a.start), second = Int(b.start)
-        for offset in 0..<common where bytes[first + offset] != bytes[second + offset] {
+        for offset in min(common, 8)..<common where bytes[first + offset] != bytes[second + offset] {
             return Int(bytes[first + offset]) - Int(bytes[second + offset])
         }
         return Int(a.length - b.length)
