@@ -9,7 +9,7 @@ import Musl
 /// schemas embedded from `Schemas/` (`events/TYPE/vN.schema.json`). Events are validated
 /// against the schema of their type and version; older versions are brought to the current
 /// one by the upcasters when read.
-public struct EventCatalog: Sendable {
+public final class EventCatalog: Sendable {
     public final class EventType: Sendable {
         public let name: String
         /// Schemas by version.

@@ -215,7 +215,12 @@ struct SchemaCompiler {
         }
         node.propertyKeys = NameList(node.properties.map(\.name))
         node.requiredKeys = NameList(node.requiredSorted)
-        node.propertyNodes = node.properties.map { Unmanaged.passUnretained($0.node) }
+        let propertyNodes = UnsafeMutableBufferPointer<Unmanaged<SchemaNode>>.allocate(capacity: node.properties.count)
+        _ = propertyNodes.initialize(from: node.properties.map { Unmanaged.passUnretained($0.node) })
+        node.propertyNodes = UnsafeBufferPointer(propertyNodes)
+        node.tapeItems = node.items.map(Unmanaged.passUnretained)
+        node.tapeAdditional = node.additionalProperties.map(Unmanaged.passUnretained)
+        node.hasApplicators = node.allOf != nil || node.anyOf != nil || node.oneOf != nil || node.not != nil || node.ifSchema != nil
         if let values = node.enumValues {
             let strings = values.compactMap(\.stringValue)
             node.enumStrings = strings.count == values.count ? NameList(strings) : nil
@@ -237,6 +242,7 @@ struct SchemaCompiler {
                 throw SchemaError(location: location, message: "cannot resolve '\(reference)' (only #/$defs/NAME is supported)")
             }
             node.reference = target
+            node.tapeReference = Unmanaged.passUnretained(target)
         }
     }
 }

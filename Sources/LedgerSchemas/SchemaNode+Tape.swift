@@ -34,15 +34,15 @@ extension SchemaNode {
         if let constant { return TapeVerdict(constant) }
         guard tapeReady else { return .unknown }
         var verdict = TapeVerdict.valid
-        if let reference {
-            verdict = reference.verdict(tape, node)
+        if let tapeReference {
+            verdict = tapeReference._withUnsafeGuaranteedRef { $0.verdict(tape, node) }
             if verdict == .invalid { return .invalid }
         }
         let value = tape.node(node)
         if tapeKinds & (1 << value.kind.rawValue) == 0 { return .invalid }
         if wholeNumbersOnly, value.kind == .number, value.number.rounded(.towardZero) != value.number { return .invalid }
-        if enumStrings != nil {
-            guard value.kind == .string, enumStrings!.contains(tape.stringBytes(node)) else { return .invalid }
+        if let enumStrings {
+            guard value.kind == .string, enumStrings.contains(tape.stringBytes(node)) else { return .invalid }
         } else if let enumValues, !enumValues.contains(where: { tape.scalar(node, equals: $0) }) {
             return .invalid
         }
@@ -69,10 +69,10 @@ extension SchemaNode {
         case .array:
             if let minItems, value.count < minItems { return .invalid }
             if let maxItems, value.count > maxItems { return .invalid }
-            if let items {
+            if let tapeItems {
                 var element = node + 1
                 for _ in 0..<Int(value.count) {
-                    verdict = verdict.and(items.verdict(tape, element))
+                    verdict = verdict.and(tapeItems._withUnsafeGuaranteedRef { $0.verdict(tape, element) })
                     if verdict == .invalid { return .invalid }
                     element = Int(tape.node(element).next)
                 }
@@ -85,7 +85,7 @@ extension SchemaNode {
         default:
             break
         }
-        return verdict.and(applicatorsVerdict(tape, node))
+        return hasApplicators ? verdict.and(applicatorsVerdict(tape, node)) : verdict
     }
 
     /// `allOf`, `anyOf`, `oneOf`, `not` and `if`/`then`/`else`.
@@ -98,12 +98,12 @@ extension SchemaNode {
             }
         }
         if let anyOf {
-            let verdicts = anyOf.map { $0.verdict(tape, node) }
-            verdict = verdict.and(verdicts.contains(.valid) ? .valid : verdicts.contains(.unknown) ? .unknown : .invalid)
+            let (valid, unknown) = SchemaNode.count(anyOf, tape, node)
+            verdict = verdict.and(valid > 0 ? .valid : unknown > 0 ? .unknown : .invalid)
         }
         if let oneOf {
-            let verdicts = oneOf.map { $0.verdict(tape, node) }
-            verdict = verdict.and(verdicts.contains(.unknown) ? .unknown : TapeVerdict(verdicts.filter { $0 == .valid }.count == 1))
+            let (valid, unknown) = SchemaNode.count(oneOf, tape, node)
+            verdict = verdict.and(unknown > 0 ? .unknown : TapeVerdict(valid == 1))
         }
         if let not {
             switch not.verdict(tape, node) {
@@ -122,30 +122,38 @@ extension SchemaNode {
         return verdict
     }
 
+    /// How many of `schemas` find `node` valid, and how many cannot tell.
+    private static func count(_ schemas: [SchemaNode], _ tape: JSONTape, _ node: Int) -> (valid: Int, unknown: Int) {
+        var valid = 0, unknown = 0
+        for schema in schemas {
+            switch schema.verdict(tape, node) {
+            case .valid: valid += 1
+            case .unknown: unknown += 1
+            case .invalid: break
+            }
+        }
+        return (valid, unknown)
+    }
+
     /// `required`, `properties` and `additionalProperties`, in one walk of the members and
     /// the schema's names side by side (both in byte order: every name is ASCII here).
     private func membersVerdict(_ tape: JSONTape, _ node: Int) -> TapeVerdict {
-        requiredKeys.withView { required in
-            propertyKeys.withView { property in
-                propertyNodes.withUnsafeBufferPointer { propertyNodes in
-                    var verdict = TapeVerdict.valid
-                    var nextRequired = 0, nextProperty = 0
-                    for key in tape.memberKeys(node) {
-                        let name = tape.stringBytes(Int(key))
-                        if nextRequired < requiredKeys.count, SchemaNode.compare(required[nextRequired], name) == 0 { nextRequired += 1 }
-                        while nextProperty < propertyKeys.count, SchemaNode.compare(property[nextProperty], name) < 0 { nextProperty += 1 }
-                        if nextProperty < propertyKeys.count, SchemaNode.compare(property[nextProperty], name) == 0 {
-                            verdict = verdict.and(propertyNodes[nextProperty]._withUnsafeGuaranteedRef { $0.verdict(tape, Int(key) + 1) })
-                            nextProperty += 1
-                        } else if let additionalProperties {
-                            verdict = verdict.and(additionalProperties.verdict(tape, Int(key) + 1))
-                        }
-                        if verdict == .invalid { return .invalid }
-                    }
-                    return nextRequired == requiredKeys.count ? verdict : .invalid
-                }
+        let required = requiredKeys, property = propertyKeys, propertyNodes = propertyNodes
+        var verdict = TapeVerdict.valid
+        var nextRequired = 0, nextProperty = 0
+        for key in tape.memberKeys(node) {
+            let name = tape.stringBytes(Int(key))
+            if nextRequired < required.count, SchemaNode.compare(required[nextRequired], name) == 0 { nextRequired += 1 }
+            while nextProperty < property.count, SchemaNode.compare(property[nextProperty], name) < 0 { nextProperty += 1 }
+            if nextProperty < property.count, SchemaNode.compare(property[nextProperty], name) == 0 {
+                verdict = verdict.and(propertyNodes[nextProperty]._withUnsafeGuaranteedRef { $0.verdict(tape, Int(key) + 1) })
+                nextProperty += 1
+            } else if let tapeAdditional {
+                verdict = verdict.and(tapeAdditional._withUnsafeGuaranteedRef { $0.verdict(tape, Int(key) + 1) })
             }
+            if verdict == .invalid { return .invalid }
         }
+        return nextRequired == required.count ? verdict : .invalid
     }
 
     /// Byte order of a name and a key: negative, zero (the same) or positive.

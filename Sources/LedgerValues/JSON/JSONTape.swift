@@ -284,6 +284,14 @@ public struct JSONTape {
         index += 1
         let start = index
         var highBitsSeen = StringBytes.skipPlainWords(bytes, from: &index)
+        if index + 8 <= bytes.count {
+            // The word holds a quote, backslash or control character: its lowest flagged
+            // byte is the first such (the bytes before it are plain).
+            let word = StringBytes.word(UnsafeRawBufferPointer(bytes), at: index)
+            let plainBytes = StringBytes.specials(word).trailingZeroBitCount / 8
+            highBitsSeen |= plainBytes == 0 ? 0 : word & (UInt64.max >> (64 - 8 * plainBytes))
+            index += plainBytes
+        }
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") { break }
