@@ -1,10 +1,19 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Synchronization
 import LedgerValues
 
 /// A batch's events in order, in chunks that may still be being prepared while the writer
-/// takes the first ones: preparing (parsing, validating, canonicalising) runs on all cores in
-/// the background and the write transaction waits for each chunk only when it gets to it.
+/// takes the first ones: preparing (parsing, validating, canonicalising) runs in the
+/// background and the write transaction waits for each chunk only when it gets to it.
+///
+/// The background has one thread fewer than the machine has cores: the writer, which is the
+/// slowest part, keeps a core of its own. When it gets to a chunk a worker is still preparing,
+/// it prepares the next chunk no one has started instead of waiting, so no core idles either.
 ///
 /// A chunk is prepared once and kept, so the writer can go over the batch again when the map
 /// has to grow and the transaction starts over.
@@ -14,35 +23,46 @@ public final class PreparedBatch: Sendable {
     /// About how many bytes the batch's records take: what the map must have room for.
     let estimatedBytes: Int
     private let chunks: [Chunk]
+    /// The first chunk no one has been handed yet (workers and the waiting writer take them in
+    /// order from here).
+    private let nextChunk = Atomic<Int>(0)
 
     /// One chunk's events, or the error of its first bad line. Whoever comes first prepares
     /// it: a background worker, or the writer when it needs the chunk before any worker has
     /// started it (so the writer never waits on a thread pool that has no thread to spare).
     private final class Chunk: @unchecked Sendable {
         private let claimed: Atomic<Bool>
+        private let finished: Atomic<Bool>
         private let done = DispatchSemaphore(value: 0)
         private let work: (@Sendable () -> Result<[PreparedEvent], LedgerError>)?
-        // Written once by whoever claimed the chunk before `done` is signalled, read only
-        // after waiting on it.
+        // Written once by whoever claimed the chunk before `finished` is set and `done`
+        // signalled, read only after either.
         private var result: Result<[PreparedEvent], LedgerError> = .success([])
 
         init(_ work: @escaping @Sendable () -> Result<[PreparedEvent], LedgerError>) {
             claimed = Atomic(false)
+            finished = Atomic(false)
             self.work = work
         }
 
         init(ready events: [PreparedEvent]) {
             claimed = Atomic(true)
+            finished = Atomic(true)
             work = nil
             result = .success(events)
             done.signal()
         }
 
-        /// Prepares the chunk here unless someone has started it.
-        func prepareUnlessStarted() {
-            guard let work, claimed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        var isFinished: Bool { finished.load(ordering: .acquiring) }
+
+        /// Prepares the chunk here unless someone has started it; whether it did.
+        @discardableResult
+        func prepareUnlessStarted() -> Bool {
+            guard let work, claimed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return false }
             result = work()
+            finished.store(true, ordering: .releasing)
             done.signal()
+            return true
         }
 
         func wait() -> Result<[PreparedEvent], LedgerError> {
@@ -99,8 +119,19 @@ public final class PreparedBatch: Sendable {
         self.chunks = chunks
         // A small batch is prepared by the writer as it takes it.
         if inBackground, chunks.count > 1 {
-            DispatchQueue.global().async { DispatchQueue.concurrentPerform(iterations: chunks.count) { chunks[$0].prepareUnlessStarted() } }
+            let workers = max(1, min(chunks.count, sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1))
+            DispatchQueue.global().async {
+                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                    while let next = self.takeNextChunk() { chunks[next].prepareUnlessStarted() }
+                }
+            }
         }
+    }
+
+    /// The first chunk no one has been handed yet, now handed to the caller; nil when all have been.
+    private func takeNextChunk() -> Int? {
+        let next = nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+        return next < chunks.count ? next : nil
     }
 
     var chunkCount: Int { chunks.count }
@@ -108,7 +139,12 @@ public final class PreparedBatch: Sendable {
     /// The events of chunk `index`, waiting for them if need be; the error of its first bad
     /// line if it has one.
     func events(inChunk index: Int) throws(LedgerError) -> [PreparedEvent] {
-        try chunks[index].wait().get()
+        let chunk = chunks[index]
+        if !chunk.prepareUnlessStarted() {
+            // Someone else is preparing it: prepare a later one meanwhile rather than wait.
+            while !chunk.isFinished, let other = takeNextChunk() { chunks[other].prepareUnlessStarted() }
+        }
+        return try chunk.wait().get()
     }
 
     /// Every event, once all are prepared; else the error of the first bad line.
