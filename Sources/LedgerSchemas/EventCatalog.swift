@@ -1,9 +1,4 @@
 import LedgerValues
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Every event type the ledger accepts, each at one or more schema versions, loaded from the
 /// schemas embedded from `Schemas/` (`events/TYPE/vN.schema.json`). Events are validated
@@ -87,8 +82,7 @@ public final class EventCatalog: Sendable {
                 var start = 0
                 for (index, end) in ends.enumerated() {
                     defer { start = end }
-                    guard end - start == name.count,
-                          name.isEmpty || memcmp(names.baseAddress! + start, name.baseAddress!, name.count) == 0 else { continue }
+                    guard ShortBytes.equal(UnsafeBufferPointer(rebasing: names[start..<end]), name) else { continue }
                     return typesByName[index]
                 }
                 return nil

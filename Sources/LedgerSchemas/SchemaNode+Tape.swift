@@ -1,9 +1,4 @@
 import LedgerValues
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// What checking a value straight from its tape found.
 public enum TapeVerdict: Sendable {
@@ -159,8 +154,6 @@ extension SchemaNode {
     /// Byte order of a name and a key: negative, zero (the same) or positive.
     @inline(__always)
     private static func compare(_ name: UnsafeBufferPointer<UInt8>, _ key: UnsafeBufferPointer<UInt8>) -> Int {
-        let common = min(name.count, key.count)
-        let byBytes = common == 0 ? 0 : Int(memcmp(name.baseAddress!, key.baseAddress!, common))
-        return byBytes != 0 ? byBytes : name.count - key.count
+        ShortBytes.compare(name, key)
     }
 }

@@ -1,9 +1,4 @@
 import LedgerValues
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// One compiled schema object: each keyword it has, ready to check. Nodes are built once by
 /// `SchemaCompiler` and then only read, from any thread.
@@ -283,8 +278,7 @@ struct NameList {
     /// Whether `name` is one of the names.
     func contains(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
         for index in 0..<count {
-            let candidate = self[index]
-            if candidate.count == name.count, name.isEmpty || memcmp(candidate.baseAddress!, name.baseAddress!, name.count) == 0 { return true }
+            if ShortBytes.equal(self[index], name) { return true }
         }
         return false
     }

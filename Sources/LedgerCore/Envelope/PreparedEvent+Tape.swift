@@ -1,10 +1,5 @@
 import LedgerValues
 import LedgerSchemas
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 extension PreparedEvent {
     /// Batch line `line` (number `number`) prepared straight from its tape, without parsing it
@@ -96,7 +91,7 @@ extension PreparedEvent {
             case (4, UInt8(ascii: "t")): (field, name) = (.type, "type")
             default: return nil
             }
-            guard memcmp(key.baseAddress!, name.utf8Start, key.count) == 0 else { return nil }
+            guard ShortBytes.equal(key, ShortBytes.bytes(name)) else { return nil }
             self = field
         }
     }

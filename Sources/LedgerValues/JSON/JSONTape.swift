@@ -98,8 +98,7 @@ public struct JSONTape {
 
     /// Whether string node `node` holds exactly `text`'s bytes (code points, as JSON compares).
     public func string(_ node: Int, equals text: StaticString) -> Bool {
-        let key = stringBytes(node)
-        return key.count == text.utf8CodeUnitCount && (key.isEmpty || memcmp(key.baseAddress!, text.utf8Start, key.count) == 0)
+        ShortBytes.equal(stringBytes(node), ShortBytes.bytes(text))
     }
 
     /// Whether `node` equals `value`. Only strings, numbers, booleans and null are compared;
