@@ -88,7 +88,8 @@ import Glibc
             return "its record does not read back: \(error); record \(String(decoding: body, as: UTF8.self).debugDescription)"
         }
         guard decoded.data == data, decoded.type == event.type, decoded.stream == event.stream, decoded.id == event.id,
-              decoded.actor == event.actor, decoded.source == event.source, decoded.effective == event.effective.text else {
+              decoded.actor == line?["actor"]?.stringValue, decoded.source == line?["source"]?.stringValue,
+              decoded.effective == event.effective.text else {
             return "its record reads back different: \(String(decoding: body, as: UTF8.self).debugDescription)"
         }
         guard record.withUnsafeBytes({ EventRecord.scanCanonical($0) }) != nil else {

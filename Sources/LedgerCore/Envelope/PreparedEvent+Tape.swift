@@ -68,7 +68,7 @@ extension PreparedEvent {
                                  source: source.map(text), stream: text(stream), type: text(type))
         return try? PreparedEvent(id: eventId, clientId: idText != nil, type: eventType.name, stream: tape.string(stream),
                                   expectedVersion: expected, effective: effectiveTime ?? today, effectiveGiven: effectiveTime != nil,
-                                  schemaVersion: schemaVersionUsed, actor: actor.map(tape.string), source: source.map(tape.string),
+                                  schemaVersion: schemaVersionUsed,
                                   reference: nil, replacementData: nil, line: number, parts: Array(output.elements), offsets: offsets)
     }
 

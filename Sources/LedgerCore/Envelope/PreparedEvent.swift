@@ -20,8 +20,6 @@ public final class PreparedEvent: Sendable {
     public let effectiveGiven: Bool
     /// The schema version `data` was validated against.
     public let schemaVersion: Int
-    public let actor: String?
-    public let source: String?
     /// For `event.corrected` and `event.retracted`: the event referred to; for a correction,
     /// also its replacement data (checked against that event's schema in the transaction).
     let reference: EventReference?
@@ -73,13 +71,13 @@ public final class PreparedEvent: Sendable {
                                                stream: .string(draft.stream), type: .string(draft.type))
         try self.init(id: id, clientId: draft.id != nil, type: draft.type, stream: draft.stream, expectedVersion: draft.expectedVersion,
                       effective: effective, effectiveGiven: draft.effective != nil, schemaVersion: schemaVersion,
-                      actor: draft.actor, source: draft.source, reference: reference, replacementData: replacementData, line: line,
+                      reference: reference, replacementData: replacementData, line: line,
                       parts: parts, offsets: offsets)
     }
 
     /// An event whose `parts` are written (by `writeParts`, with these fields); checks the size.
     init(id: String, clientId: Bool, type: String, stream: String, expectedVersion: UInt64?, effective: EffectiveTime,
-         effectiveGiven: Bool, schemaVersion: Int, actor: String?, source: String?,
+         effectiveGiven: Bool, schemaVersion: Int,
          reference: EventReference?, replacementData: JSONObject?, line: Int?, parts: [UInt8], offsets: PartOffsets) throws(LedgerError) {
         self.id = id
         self.clientId = clientId
@@ -89,8 +87,6 @@ public final class PreparedEvent: Sendable {
         self.effective = effective
         self.effectiveGiven = effectiveGiven
         self.schemaVersion = schemaVersion
-        self.actor = actor
-        self.source = source
         self.reference = reference
         self.replacementData = replacementData
         self.line = line
