@@ -46,7 +46,7 @@ struct FoldedStream: Sendable {
             }
         }
         return try streams.indices.map { index in
-            if plain[index], let folded = fold(events[index], stream: streams[index]) { return folded }
+            if plain[index], let folded = fold(Array(events[index].indices), of: events[index], stream: streams[index]) { return folded }
             // Decoding the events also says what is wrong with a record that is not canonical.
             return FoldedStream(Entity(stream: streams[index], events: try ledger.streamEvents(txn, streams[index], below: limit)))
         }
@@ -81,19 +81,20 @@ struct FoldedStream: Sendable {
         }
     }
 
-    /// Folds one stream's events: in (instant, seq) order, each `data` parsed just before it
-    /// applies; onto `base` if given (an entity whose events all come before these in that
-    /// order, none of them a fix). Nil if a `data` is not a JSON object.
-    static func fold(_ events: [Slices], stream: String, onto base: StoredEntity? = nil) -> FoldedStream? {
+    /// Folds one stream's events, `slices[indices]`: in (instant, seq) order, each `data`
+    /// parsed just before it applies; onto `base` if given (an entity whose events all come
+    /// before these in that order, none of them a fix). Nil if a `data` is not a JSON object.
+    /// The slices are read where they are: copying one retains its strings and its event,
+    /// which the other cores' folds and the writer touch too (a tenth of an append's fold).
+    static func fold(_ indices: [Int], of slices: [Slices], stream: String, onto base: StoredEntity? = nil) -> FoldedStream? {
         // Positions are sorted with their event's index: events are big to move.
-        var order = events.indices.map { (instant: events[$0].instant, seq: events[$0].seq, index: $0) }
+        var order = indices.map { (instant: slices[$0].instant, seq: slices[$0].seq, index: $0) }
         order.sort { ($0.instant, $0.seq) < ($1.instant, $1.seq) }
         var state = base?.state ?? JSONObject()
         for position in order {
-            let event = events[position.index]
-            guard let data = event.data.parsed() else { return nil }
-            Entity.apply(type: event.type, effective: event.effective, schemaVersion: event.schemaVersion,
-                         data: data, to: &state, stream: stream)
+            guard let data = slices[position.index].data.parsed() else { return nil }
+            Entity.apply(type: slices[position.index].type, effective: slices[position.index].effective,
+                         schemaVersion: slices[position.index].schemaVersion, data: data, to: &state, stream: stream)
         }
         let last = order.last
         return FoldedStream(stored: StoredEntity(stream: stream, state: state, lastInstant: last?.instant ?? base?.lastInstant ?? .min,

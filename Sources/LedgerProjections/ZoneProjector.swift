@@ -123,7 +123,7 @@ public struct ZoneProjector: LedgerProjector {
             if let events {
                 entity = StoredEntity(Entity(stream: stream, events: events))
             } else {
-                guard let folded = FoldedStream.fold(positions.map { written.slices[$0] }, stream: stream, onto: stored) else { return nil }
+                guard let folded = FoldedStream.fold(positions, of: written.slices, stream: stream, onto: stored) else { return nil }
                 entity = folded.stored
             }
             return (entity, entity.json.canonicalBytes)
