@@ -46,7 +46,7 @@ struct FoldedStream: Sendable {
             }
         }
         return try streams.indices.map { index in
-            if plain[index], let folded = fold(Array(events[index].indices), of: events[index], stream: streams[index]) { return folded }
+            if plain[index], let folded = fold(events[index].indices, of: events[index], stream: streams[index]) { return folded }
             // Decoding the events also says what is wrong with a record that is not canonical.
             return FoldedStream(Entity(stream: streams[index], events: try ledger.streamEvents(txn, streams[index], below: limit)))
         }
@@ -86,7 +86,7 @@ struct FoldedStream: Sendable {
     /// before these in that order, none of them a fix). Nil if a `data` is not a JSON object.
     /// The slices are read where they are: copying one retains its strings and its event,
     /// which the other cores' folds and the writer touch too (a tenth of an append's fold).
-    static func fold(_ indices: [Int], of slices: [Slices], stream: String, onto base: StoredEntity? = nil) -> FoldedStream? {
+    static func fold(_ indices: some Collection<Int>, of slices: [Slices], stream: String, onto base: StoredEntity? = nil) -> FoldedStream? {
         // Positions are sorted with their event's index: events are big to move.
         var order = indices.map { (instant: slices[$0].instant, seq: slices[$0].seq, index: $0) }
         order.sort { ($0.instant, $0.seq) < ($1.instant, $1.seq) }

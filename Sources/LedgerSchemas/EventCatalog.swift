@@ -29,10 +29,8 @@ public final class EventCatalog: Sendable {
     }
 
     public let types: [String: EventType]
-    /// The types again, for `type(named:)`: their names' bytes one after another, where each
-    /// ends, and the types in that order.
-    private let names: [UInt8]
-    private let nameEnds: [Int]
+    /// The types again, for `type(named:)`: their names as bytes, and the types in that order.
+    private let names: NameList
     private let typesByName: [EventType]
     /// The envelope's own schema (`Schemas/envelope.schema.json`).
     public let envelope: JSONSchema
@@ -70,24 +68,15 @@ public final class EventCatalog: Sendable {
         self.envelope = envelope
         self.types = versions.reduce(into: [:]) { $0[$1.key] = EventType(name: $1.key, versions: $1.value) }
         typesByName = Array(types.values)
-        names = typesByName.flatMap(\.name.utf8)
-        nameEnds = typesByName.reduce(into: []) { $0.append(($0.last ?? 0) + $1.name.utf8.count) }
+        names = NameList(typesByName.map(\.name))
     }
+
+    deinit { names.deallocate() }
 
     /// The type whose name is `name`'s bytes: the batch's fast path looks its type up this way,
     /// once per event, without making a string of the name or hashing it.
     public func type(named name: UnsafeBufferPointer<UInt8>) -> EventType? {
-        names.withUnsafeBufferPointer { names in
-            nameEnds.withUnsafeBufferPointer { ends in
-                var start = 0
-                for (index, end) in ends.enumerated() {
-                    defer { start = end }
-                    guard ShortBytes.equal(UnsafeBufferPointer(rebasing: names[start..<end]), name) else { continue }
-                    return typesByName[index]
-                }
-                return nil
-            }
-        }
+        names.firstIndex(of: name).map { typesByName[$0] }
     }
 
     /// The schema for `type` at `version` (the current version when nil).

@@ -138,9 +138,9 @@ extension SchemaNode {
         var nextRequired = 0, nextProperty = 0
         for key in tape.memberKeys(node) {
             let name = tape.stringBytes(Int(key))
-            if nextRequired < required.count, SchemaNode.compare(required[nextRequired], name) == 0 { nextRequired += 1 }
-            while nextProperty < property.count, SchemaNode.compare(property[nextProperty], name) < 0 { nextProperty += 1 }
-            if nextProperty < property.count, SchemaNode.compare(property[nextProperty], name) == 0 {
+            if nextRequired < required.count, ShortBytes.compare(required[nextRequired], name) == 0 { nextRequired += 1 }
+            while nextProperty < property.count, ShortBytes.compare(property[nextProperty], name) < 0 { nextProperty += 1 }
+            if nextProperty < property.count, ShortBytes.compare(property[nextProperty], name) == 0 {
                 verdict = verdict.and(propertyNodes[nextProperty]._withUnsafeGuaranteedRef { $0.verdict(tape, Int(key) + 1) })
                 nextProperty += 1
             } else if let tapeAdditional {
@@ -149,11 +149,5 @@ extension SchemaNode {
             if verdict == .invalid { return .invalid }
         }
         return nextRequired == required.count ? verdict : .invalid
-    }
-
-    /// Byte order of a name and a key: negative, zero (the same) or positive.
-    @inline(__always)
-    private static func compare(_ name: UnsafeBufferPointer<UInt8>, _ key: UnsafeBufferPointer<UInt8>) -> Int {
-        ShortBytes.compare(name, key)
     }
 }

@@ -46,8 +46,8 @@ final class SchemaNode: @unchecked Sendable {
     @exclusivity(unchecked) var reference: SchemaNode?
 
     /// For `verdict`: the names of `properties` and `requiredSorted` as bytes, the nodes of
-    /// `properties` unretained (the node holds them; it frees these three when it goes), and whether it can check this node (no
-    /// keyword it leaves to `validate`, every name ASCII). Flat, so that its walk over an
+    /// `properties` unretained (the node holds them; it frees these three when it goes), and
+    /// whether it can check this node (no keyword it leaves to `validate`, every name ASCII). Flat, so that its walk over an
     /// object's members retains nothing per member: two cores retaining the same shared
     /// nodes and arrays were a third of its time.
     @exclusivity(unchecked) var propertyKeys = NameList.none
@@ -238,8 +238,9 @@ extension JSONValue {
 }
 
 /// Names in one block of memory, each found by where it ends. Trivial to copy, so that the
-/// tape's check reads it without retaining anything; the node that holds it frees it.
-struct NameList {
+/// tape's check reads it without retaining anything; whoever holds it frees it. Its memory is
+/// written once, when it is made, and only read after: any thread may read it.
+struct NameList: @unchecked Sendable {
     private let bytes: UnsafeBufferPointer<UInt8>
     private let ends: UnsafeBufferPointer<Int>
 
@@ -275,11 +276,10 @@ struct NameList {
         UnsafeBufferPointer(rebasing: bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
     }
 
-    /// Whether `name` is one of the names.
-    func contains(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        for index in 0..<count {
-            if ShortBytes.equal(self[index], name) { return true }
-        }
-        return false
+    /// Where `name` is among the names; nil if it is not one of them.
+    func firstIndex(of name: UnsafeBufferPointer<UInt8>) -> Int? {
+        (0..<count).first { ShortBytes.equal(self[$0], name) }
     }
+
+    func contains(_ name: UnsafeBufferPointer<UInt8>) -> Bool { firstIndex(of: name) != nil }
 }

@@ -377,13 +377,11 @@ public struct JSONTape {
         // are never 0, so the padding cannot tie with a byte).
         let prefixA = a.number.bitPattern, prefixB = b.number.bitPattern
         if prefixA != prefixB { return prefixA < prefixB ? -1 : 1 }
-        // Keys are short: a loop beats calling memcmp.
-        let common = Int(min(a.length, b.length))
-        let first = Int(a.start), second = Int(b.start)
-        for offset in min(common, 8)..<common where bytes[first + offset] != bytes[second + offset] {
-            return Int(bytes[first + offset]) - Int(bytes[second + offset])
+        // Then both are at least eight bytes long, or both the same shorter key.
+        func rest(_ key: Node) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: bytes[Int(key.start) + min(Int(key.length), 8)..<Int(key.start + key.length)])
         }
-        return Int(a.length - b.length)
+        return ShortBytes.compare(rest(a), rest(b))
     }
 
     @inline(__always)
