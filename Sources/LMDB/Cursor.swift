@@ -21,6 +21,15 @@ public struct Cursor: ~Copyable {
     /// (an 8-byte key, a seq, as one word).
     private let position: UnsafeMutableRawBufferPointer
     private var positionCount = 0
+    /// Where `putAscending` stands against the keys the database held before.
+    private var ascending = Ascending.notStarted
+    private enum Ascending {
+        case notStarted
+        /// Not past the database's last key yet.
+        case before(lastKey: [UInt8])
+        /// Past it: every key from here on sorts after every key it held.
+        case past
+    }
     static let maxKeySize = 511
 
     init(cursor: OpaquePointer, database: Database, state: TransactionState, position: UnsafeMutableRawBufferPointer) {
@@ -54,7 +63,25 @@ public struct Cursor: ~Copyable {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
         try state.record(mdb_cursor_put(cursor, &k, &v, options.rawValue), "mdb_cursor_put", database)
+        state.bytesPut += key.count + value.count
         positionCount = 0  // the position the next step checks against is the one it lands on
+    }
+
+    /// Stores `value` under `key`, for puts whose keys come in ascending order. Those that
+    /// sort after every key the database held before go in with MDB_APPEND, which takes the
+    /// last page as it is instead of searching the tree for the place.
+    public mutating func putAscending(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, options: PutOptions = []) throws(LMDBError) {
+        if case .notStarted = ascending {
+            ascending = try last().map { .before(lastKey: Array($0.key)) } ?? .past
+        }
+        if case .before(let lastKey) = ascending, lastKey.withUnsafeBytes({ Database.keyOrder(key, $0) }) > 0 {
+            ascending = .past
+        }
+        if case .past = ascending {
+            try put(key: key, value: value, options: options.union(.append))
+        } else {
+            try put(key: key, value: value, options: options)
+        }
     }
 
     private mutating func move(_ op: MDB_cursor_op) throws(LMDBError) -> Entry? {

@@ -51,6 +51,14 @@ public final class Environment: @unchecked Sendable {
 
     /// How many times this environment grew its map (for tests and statistics).
     public private(set) var mapGrowths = 0
+    /// How many commits started their disk writes early (`EarlyWriteback`), for tests.
+    public private(set) var earlyWritebacks = 0
+
+    /// The descriptor LMDB writes `data.mdb` through.
+    private var dataFileDescriptor: Int32? {
+        var fd: Int32 = -1
+        return mdb_env_get_fd(env, &fd) == 0 && fd >= 0 ? fd : nil
+    }
     private init(path: String, registryKey: String, options: Options, env: OpaquePointer, lockFile: Int32) {
         self.path = path
         self.registryKey = registryKey
@@ -254,7 +262,10 @@ public final class Environment: @unchecked Sendable {
         // A failed commit has already freed the transaction: it must not be aborted again.
         // Commits share the lock file's flock; a writable open takes it alone (see openNew).
         if lockFile >= 0 { Environment.flockRetrying(lockFile, LOCK_SH) }
+        let writeback = state.bytesPut >= EarlyWriteback.threshold ? dataFileDescriptor.map(EarlyWriteback.init) : nil
         var rc = mdb_txn_commit(txn)
+        writeback?.finish()
+        if writeback != nil { earlyWritebacks += 1 }
         if lockFile >= 0 { flock(lockFile, LOCK_UN) }
         if rc == MDB_MAP_FULL { state.mapFull = true }
         // LMDB reports a write the file system cut short as EIO; on a full disk that is

@@ -57,6 +57,7 @@ public struct Transaction {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
         try state.record(mdb_put(txn, database.dbi, &k, &v, options.rawValue), "mdb_put", database)
+        state.bytesPut += key.count + value.count
     }
 
     /// Stores `value` under `key` unless the key is there already; then returns the value
@@ -68,6 +69,7 @@ public struct Transaction {
         let rc = mdb_put(txn, database.dbi, &k, &v, UInt32(MDB_NOOVERWRITE))
         if rc == MDB_KEYEXIST { return UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size) }
         try state.record(rc, "mdb_put", database)
+        state.bytesPut += key.count + value.count
         return nil
     }
 
@@ -78,6 +80,7 @@ public struct Transaction {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var v = MDB_val(mv_size: count, mv_data: nil)
         try state.record(mdb_put(txn, database.dbi, &k, &v, options.rawValue | UInt32(MDB_RESERVE)), "mdb_put", database)
+        state.bytesPut += key.count + count
         fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
     }
 
@@ -121,6 +124,8 @@ public struct Transaction {
 /// What a write closure's transaction learned that the writer loop must act on.
 final class TransactionState {
     var mapFull = false
+    /// Key and value bytes put so far: how big the commit will be.
+    var bytesPut = 0
 
     /// Throws for a failed write, remembering a full map: LMDB has then poisoned the
     /// transaction, and the writer must grow the map and retry whatever the closure made of

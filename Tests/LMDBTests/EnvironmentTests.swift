@@ -86,6 +86,69 @@ import TestSupport
         #expect(last == value)
     }
 
+    /// Ascending puts take MDB_APPEND only past the database's last key: LMDB refuses an
+    /// append of a key that sorts before it, so one taken too early fails the write.
+    @Test func ascendingPutsLandBeforeAmongAndAfterTheKeysThere() throws {
+        let dir = TemporaryDirectory()
+        let env = try open(dir)
+        let db = try env.openDatabase(named: "names", create: true)
+        func put(_ keys: [String], ascending: Bool) throws {
+            try env.write { txn in
+                try txn.withCursor(db) { cursor in
+                    for key in keys {
+                        try Array(key.utf8).withUnsafeBytes { key in
+                            if ascending { try cursor.putAscending(key: key, value: key) } else { try cursor.put(key: key, value: key) }
+                        }
+                    }
+                }
+            }
+        }
+        try put(["b", "d", "dd"], ascending: false)
+        try put(["a", "c", "d", "da", "dd", "de", "e", "f"], ascending: true)
+        let keys = try env.read { txn in
+            try txn.withCursor(db) { cursor -> [String] in
+                var keys: [String] = []
+                var entry = try cursor.first()
+                while let current = entry {
+                    keys.append(String(decoding: current.key, as: UTF8.self))
+                    entry = try cursor.next()
+                }
+                return keys
+            }
+        }
+        #expect(keys == ["a", "b", "c", "d", "da", "dd", "de", "e", "f"])
+        // Into an empty database every put appends.
+        let empty = try env.openDatabase(named: "empty", create: true)
+        try env.write { txn in
+            try txn.withCursor(empty) { cursor in
+                for n: UInt64 in 1...3 { try n.withBigEndianBytes { try cursor.putAscending(key: $0, value: $0) } }
+            }
+        }
+        #expect(try env.read { try $0.statistics(empty).entries } == 3)
+    }
+
+    @Test func aBigCommitStartsItsDiskWritesEarlyAndKeepsEveryWrite() throws {
+        let dir = TemporaryDirectory()
+        let env = try open(dir)
+        let db = try env.openDatabase(named: "blobs", create: true)
+        let value = [UInt8](repeating: 0xCD, count: 4000)
+        // A small commit goes as LMDB makes it.
+        try env.write { txn in try UInt64(0).withBigEndianBytes { try txn.put(db, key: $0, value: $0) } }
+        #expect(env.earlyWritebacks == 0)
+        // Past the threshold (through cursor puts too), the helper runs beside the commit.
+        let count = EarlyWriteback.threshold / value.count + 1
+        try env.write { txn in
+            try txn.withCursor(db) { cursor in
+                for n in 1...UInt64(count) {
+                    try n.withBigEndianBytes { key in try value.withUnsafeBytes { try cursor.put(key: key, value: $0, options: .append) } }
+                }
+            }
+        }
+        #expect(env.earlyWritebacks == 1)
+        #expect(try env.read { try $0.statistics(db).entries } == count + 1)
+        #expect(try env.read { txn in try txn.get(db, key: UInt64(count)).map(Array.init) } == value)
+    }
+
     @Test func aFailedWriteClosureWritesNothing() throws {
         struct Refused: Error {}
         let dir = TemporaryDirectory()

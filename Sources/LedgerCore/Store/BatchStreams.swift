@@ -60,27 +60,26 @@ struct BatchStreams {
             seqs[next[event.slot]] = event.seq
             next[event.slot] += 1
         }
-        // UTF-8 byte order is the key order (a stream name holds no 0x00, so `s ‖ 0x00 ‖ …`
-        // sorts as `s` does).
-        let order = names.indices.sorted { names[$0].utf8.lexicographicallyPrecedes(names[$1].utf8) }
+        // The streams in key order: their names' UTF-8 bytes (a stream name holds no 0x00,
+        // so `s ‖ 0x00 ‖ …` sorts as `s` does).
+        var order = IndexEntries(capacity: names.count)
+        for (slot, name) in names.enumerated() where versions[slot].now > versions[slot].before {
+            var name = name
+            name.withUTF8 { order.add(UnsafeRawBufferPointer($0), value: UInt64(slot)) }
+        }
+        order.sort()
         var key: [UInt8] = []
         try txn.withCursor(streamEvents) { cursor in
-            for slot in order where starts[slot + 1] > starts[slot] {
-                Ledger.streamEventKey(names[slot], 0, into: &key)
+            try order.forEach { name, slot in
+                let slot = Int(slot)
+                Ledger.streamEventKey(utf8: name, 0, into: &key)
                 let versionAt = key.count - 8
                 for (offset, seq) in seqs[starts[slot]..<starts[slot + 1]].enumerated() {
                     withUnsafeBytes(of: (versions[slot].before + UInt64(offset) + 1).bigEndian) { key.replaceSubrange(versionAt..., with: $0) }
-                    try key.withUnsafeBytes { key in try seq.withBigEndianBytes { try cursor.put(key: key, value: $0) } }
+                    try key.withUnsafeBytes { key in try seq.withBigEndianBytes { try cursor.putAscending(key: key, value: $0) } }
                 }
             }
         }
-        try txn.withCursor(streamsDatabase) { cursor in
-            for slot in order where versions[slot].now > versions[slot].before {
-                var stream = names[slot]
-                try stream.withUTF8 { key in
-                    try versions[slot].now.withBigEndianBytes { try cursor.put(key: UnsafeRawBufferPointer(key), value: $0) }
-                }
-            }
-        }
+        try order.put(into: streamsDatabase, txn) { versions[Int($0)].now }
     }
 }

@@ -49,10 +49,10 @@ package struct IndexEntries {
         try bytes.withUnsafeBytes { bytes in
             var index = 1
             while index < entries.count {
-                let key = slice(bytes, entries[index])
-                if key.elementsEqual(slice(bytes, entries[index - 1])) {
-                    try body(key)
-                    while index < entries.count, slice(bytes, entries[index]).elementsEqual(key) { index += 1 }
+                let entry = entries[index]
+                if sameKey(bytes, entry, entries[index - 1]) {
+                    try body(slice(bytes, entry))
+                    while index < entries.count, sameKey(bytes, entries[index], entry) { index += 1 }
                 } else {
                     index += 1
                 }
@@ -87,9 +87,14 @@ package struct IndexEntries {
         try txn.withCursor(database) { cursor in
             try forEach { key, value in
                 guard let value = map(value) else { return }
-                try value.withBigEndianBytes { try cursor.put(key: key, value: $0, options: options) }
+                try value.withBigEndianBytes { try cursor.putAscending(key: key, value: $0, options: options) }
             }
         }
+    }
+
+    /// Whether two entries have the same key: their prefixes and lengths settle most.
+    private func sameKey(_ bytes: UnsafeRawBufferPointer, _ a: Entry, _ b: Entry) -> Bool {
+        a.prefix == b.prefix && a.count == b.count && (a.count <= 8 || Database.keyOrder(slice(bytes, a), slice(bytes, b)) == 0)
     }
 
     private func slice(_ bytes: UnsafeRawBufferPointer, _ entry: Entry) -> UnsafeRawBufferPointer {

@@ -236,8 +236,13 @@ extension Ledger {
 
     /// The key of the stream-events index: stream ‖ 0x00 ‖ version (big-endian).
     package static func streamEventKey(_ stream: String, _ version: UInt64, into key: inout [UInt8]) {
+        streamEventKey(utf8: stream.utf8, version, into: &key)
+    }
+
+    /// The same, for a stream name given as its UTF-8 bytes.
+    package static func streamEventKey(utf8 stream: some Sequence<UInt8>, _ version: UInt64, into key: inout [UInt8]) {
         key.removeAll(keepingCapacity: true)
-        key.append(contentsOf: stream.utf8)
+        key.append(contentsOf: stream)
         key.append(0)
         withUnsafeBytes(of: version.bigEndian) { key.append(contentsOf: $0) }
     }
