@@ -209,6 +209,34 @@ import TestSupport
         #expect(failing.firstInputError()?.line == 5_001)
     }
 
+    /// A big batch's lines are found on two cores; they must be the lines, numbers and ranges
+    /// one pass over the whole input finds, wherever its middle falls.
+    @Test func aBigBatchSplitsIntoTheSameNumberedLinesAsOnePass() {
+        var random = SeededGenerator(state: 7)
+        let endings = ["\n", "\r\n", "\n\n", "\n \t\n", "\r\n\r\n"]
+        for _ in 0..<4 {
+            var input: [UInt8] = []
+            while input.count < 5 << 20 {
+                input += Array(String(repeating: "x", count: Int.random(in: 0...300, using: &random)).utf8)
+                input += Array(endings[Int.random(in: 0..<endings.count, using: &random)].utf8)
+            }
+            if Bool.random(using: &random) { input += Array("{\"last\":1}".utf8) }  // no line end after the last line
+            // The reference: each line in turn, numbered, without "\r", blank ones left out.
+            var expected: [(Int, Range<Int>)] = []
+            var start = 0, number = 1
+            for (index, byte) in input.enumerated() where byte == UInt8(ascii: "\n") {
+                let end = index > start && input[index - 1] == UInt8(ascii: "\r") ? index - 1 : index
+                if input[start..<end].contains(where: { $0 != 0x20 && $0 != 0x09 }) { expected.append((number, start..<end)) }
+                start = index + 1
+                number += 1
+            }
+            if start < input.count { expected.append((number, start..<input.count)) }
+            let lines = EventBatch.splitLines(input)
+            #expect(lines.count == expected.count)
+            #expect(zip(lines, expected).allSatisfy { $0.number == $1.0 && $0.range == $1.1 })
+        }
+    }
+
     @Test func expectedVersionMismatchIsAConflict() throws {
         let ledger = try ledger()
         _ = try ledger.append([try draft(nil, expectedVersion: 0), try draft(nil, expectedVersion: 1)])
