@@ -11,7 +11,7 @@ import Musl
 ///
 /// LMDB commits by writing every dirty page to the file, then waiting for the disk
 /// (`fdatasync`). For a transaction of hundreds of megabytes the wait is a quarter of a second
-/// or more, spent after the last page is written. This helper, on another core, asks the
+/// or more, spent after the last page is written. This helper, on another thread, asks the
 /// kernel every few milliseconds to start writing the pages written so far
 /// (`sync_file_range`), so the disk works while LMDB copies, and less is left for the final
 /// wait. It changes no data and no guarantee: the commit is durable by LMDB's own sync, as
@@ -20,26 +20,30 @@ final class EarlyWriteback: Sendable {
     /// Below this many bytes put in a transaction, the commit is too short to gain.
     static let threshold = 16 << 20
 
-    private let stopped = Atomic<Bool>(false)
+    private static let waiting = 0, running = 1, finished = 2
+    /// `waiting` until the helper runs, `running` while it does, `finished` once `finish` was
+    /// called: a helper the thread pool starts only after that does nothing.
+    private let state = Atomic<Int>(EarlyWriteback.waiting)
     private let wake = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
 
     /// Starts asking for writeback of `fileDescriptor`'s dirty pages until `finish`.
     init(fileDescriptor: Int32) {
         DispatchQueue.global().async { [self] in
-            while !stopped.load(ordering: .acquiring) {
+            guard state.compareExchange(expected: Self.waiting, desired: Self.running, ordering: .acquiringAndReleasing).exchanged else { return }
+            while state.load(ordering: .acquiring) == Self.running {
                 _ = civic_start_writeback(fileDescriptor)
                 _ = wake.wait(timeout: .now() + .milliseconds(5))
             }
-            finished.signal()
+            stopped.signal()
         }
     }
 
-    /// Stops the helper and waits until it has made its last call (so none is made on a
-    /// descriptor the environment may close afterwards).
+    /// Stops the helper; if it has started, waits until it has made its last call (so none is
+    /// made on a descriptor the environment may close afterwards).
     func finish() {
-        stopped.store(true, ordering: .releasing)
+        guard state.exchange(Self.finished, ordering: .acquiringAndReleasing) == Self.running else { return }
         wake.signal()
-        finished.wait()
+        stopped.wait()
     }
 }
