@@ -1,4 +1,5 @@
 import LedgerValues
+import Synchronization
 
 /// Every event type the ledger accepts, each at one or more schema versions, loaded from the
 /// schemas embedded from `Schemas/` (`events/TYPE/vN.schema.json`). Events are validated
@@ -7,24 +8,71 @@ import LedgerValues
 public final class EventCatalog: Sendable {
     public final class EventType: Sendable {
         public let name: String
-        /// Schemas by version.
-        public let versions: [Int: JSONSchema]
         /// The highest version: what an append uses unless told otherwise.
         public let currentVersion: Int
-        public let current: JSONSchema
+        /// Each version's schema text, for a type compiled on first use.
+        private let texts: [Int: String]
+        private let compiled: Atomic<Unmanaged<Schemas>?>
 
+        /// The type's compiled schemas.
+        private final class Schemas: Sendable {
+            let versions: [Int: JSONSchema]
+            let current: JSONSchema
+
+            init(_ versions: [Int: JSONSchema], current: Int) {
+                self.versions = versions
+                self.current = versions[current]!
+            }
+        }
+
+        /// A type whose schemas are compiled already.
         init(name: String, versions: [Int: JSONSchema]) {
             self.name = name
-            self.versions = versions
             currentVersion = versions.keys.max() ?? 1
-            current = versions[currentVersion]!
+            texts = [:]
+            compiled = Atomic(Unmanaged.passRetained(Schemas(versions, current: currentVersion)))
         }
+
+        /// A type whose schemas are compiled when first asked for: a command that checks one
+        /// event compiles its type's schemas, not the whole catalog's. The texts must compile
+        /// (the embedded schemas do: the tests compile every one).
+        init(name: String, texts: [Int: String]) {
+            self.name = name
+            currentVersion = texts.keys.max() ?? 1
+            self.texts = texts
+            compiled = Atomic(nil)
+        }
+
+        deinit { compiled.load(ordering: .acquiring)?.release() }
+
+        /// Schemas by version.
+        public var versions: [Int: JSONSchema] { schemas.versions }
+        public var current: JSONSchema { schemas.current }
 
         /// The schema at `version` (the current one when nil) and that version; nil when the
         /// type has no such version.
         public func schema(version: Int?) -> (schema: JSONSchema, version: Int)? {
-            guard let version, version != currentVersion else { return (current, currentVersion) }
-            return versions[version].map { ($0, version) }
+            let schemas = schemas
+            guard let version, version != currentVersion else { return (schemas.current, currentVersion) }
+            return schemas.versions[version].map { ($0, version) }
+        }
+
+        /// Whether the schemas are compiled (for tests).
+        package var isCompiled: Bool { compiled.load(ordering: .acquiring) != nil }
+
+        private var schemas: Schemas {
+            if let done = compiled.load(ordering: .acquiring) { return done.takeUnretainedValue() }
+            // Two threads may both compile; the first to store its result wins.
+            let versions = texts.mapValues { text in
+                do { return try JSONSchema(text: Array(text.utf8)) } catch {
+                    fatalError("the embedded schema of \(name) does not compile: \(error)")
+                }
+            }
+            let mine = Unmanaged.passRetained(Schemas(versions, current: currentVersion))
+            let (stored, winner) = compiled.compareExchange(expected: nil, desired: mine, ordering: .acquiringAndReleasing)
+            if stored { return mine.takeUnretainedValue() }
+            mine.release()
+            return winner!.takeUnretainedValue()
         }
     }
 
@@ -35,38 +83,45 @@ public final class EventCatalog: Sendable {
     /// The envelope's own schema (`Schemas/envelope.schema.json`).
     public let envelope: JSONSchema
 
-    /// The catalog built into this program.
+    /// The catalog built into this program. Each type's schemas compile when first used.
     public static let shared: EventCatalog = {
         do {
-            return try EventCatalog(files: EmbeddedSchemas.files)
+            return try EventCatalog(files: EmbeddedSchemas.files, compileLazily: true)
         } catch {
             // The tests load every embedded schema; reaching this is a build that skipped them.
             fatalError("the embedded event catalog does not load: \(error)")
         }
     }()
 
-    /// Builds a catalog from schema files named by their path under `Schemas/`.
-    public init(files: [(path: String, text: String)]) throws(SchemaError) {
-        var versions: [String: [Int: JSONSchema]] = [:]
+    /// Builds a catalog from schema files named by their path under `Schemas/`. Every schema
+    /// is compiled now, and a bad one throws, unless `compileLazily` leaves each event type's
+    /// schemas until they are used (for schemas known to compile).
+    public init(files: [(path: String, text: String)], compileLazily: Bool = false) throws(SchemaError) {
+        var texts: [String: [Int: String]] = [:]
+        var compiled: [String: [Int: JSONSchema]] = [:]
         var envelope: JSONSchema?
-        for (path, text) in files {
-            let schema: JSONSchema
-            do { schema = try JSONSchema(text: Array(text.utf8)) } catch {
+        func compile(_ path: String, _ text: String) throws(SchemaError) -> JSONSchema {
+            do { return try JSONSchema(text: Array(text.utf8)) } catch {
                 throw SchemaError(location: path + error.location, message: error.message)
             }
+        }
+        for (path, text) in files {
             let parts = path.split(separator: "/")
             if path == "envelope.schema.json" {
-                envelope = schema
+                envelope = try compile(path, text)
             } else if parts.count == 3, parts[0] == "events", parts[2].hasPrefix("v"), parts[2].hasSuffix(".schema.json"),
                       let version = Int(parts[2].dropFirst().dropLast(".schema.json".count)) {
-                versions[String(parts[1]), default: [:]][version] = schema
+                if !compileLazily { compiled[String(parts[1]), default: [:]][version] = try compile(path, text) }
+                texts[String(parts[1]), default: [:]][version] = text
             } else {
                 throw SchemaError(location: path, message: "not where a schema belongs (events/TYPE/vN.schema.json)")
             }
         }
         guard let envelope else { throw SchemaError(location: "envelope.schema.json", message: "missing") }
         self.envelope = envelope
-        self.types = versions.reduce(into: [:]) { $0[$1.key] = EventType(name: $1.key, versions: $1.value) }
+        self.types = texts.reduce(into: [:]) { types, type in
+            types[type.key] = compileLazily ? EventType(name: type.key, texts: type.value) : EventType(name: type.key, versions: compiled[type.key]!)
+        }
         typesByName = Array(types.values)
         names = NameList(typesByName.map(\.name))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LedgerValues
 import Testing
 @testable import LedgerSchemas
@@ -52,6 +53,29 @@ import Testing
         }
         let current = try #require(catalog.schema(type: "road.delivered")?.examples.first?.objectValue)
         #expect(catalog.upcast(type: "road.delivered", version: 1, data: current).version == 1)
+    }
+
+    /// The program's catalog compiles a type's schemas when they are first used, so a single
+    /// append compiles one type's, not the catalog's; the result is the same schemas.
+    @Test func aLazyCatalogCompilesATypeWhenItIsUsed() throws {
+        let lazy = try EventCatalog(files: EmbeddedSchemas.files, compileLazily: true)
+        let eager = try EventCatalog(files: EmbeddedSchemas.files)
+        #expect(lazy.types.values.allSatisfy { !$0.isCompiled })
+        #expect(eager.types.values.allSatisfy { $0.isCompiled })
+        let road = try #require(lazy.types["road.delivered"])
+        let (schema, version) = try #require(road.schema(version: nil))
+        #expect(road.isCompiled && version == road.currentVersion)
+        #expect(lazy.types.values.filter(\.isCompiled).map(\.name) == ["road.delivered"])
+        #expect(schema.id == eager.types["road.delivered"]?.current.id && schema.id != nil)
+        // Asked for from many threads at once, every caller gets the one stored schema.
+        let signed = try #require(lazy.types["project.signed"])
+        let seen = Mutex<Set<ObjectIdentifier>>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            let current = ObjectIdentifier(signed.current)
+            seen.withLock { _ = $0.insert(current) }
+        }
+        #expect(seen.withLock { $0.count } == 1)
+        #expect(seen.withLock { $0 } == [ObjectIdentifier(signed.current)])
     }
 
     @Test func aCatalogWithABadSchemaDoesNotLoad() {
