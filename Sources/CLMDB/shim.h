@@ -1,9 +1,18 @@
 #include <lmdb.h>
 
 // sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE): starts writing the file's dirty pages to
-// disk without waiting. Swift's Glibc module leaves it out (it is a GNU extension).
+// disk without waiting. Swift's Glibc module leaves it out (it is a GNU extension), so it is
+// called as a system call, whose arguments are these on 64-bit Linux; elsewhere it reports
+// ENOSYS and the commit simply waits for its sync as LMDB does.
+#include <errno.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 static inline int civic_start_writeback(int fd) {
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
     return (int)syscall(SYS_sync_file_range, fd, (long)0, (long)0, 2u /* SYNC_FILE_RANGE_WRITE */);
+#else
+    (void)fd;
+    errno = ENOSYS;
+    return -1;
+#endif
 }

@@ -26,24 +26,37 @@ final class EarlyWriteback: Sendable {
     private let state = Atomic<Int>(EarlyWriteback.waiting)
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
+    private let firstCallMade = DispatchSemaphore(value: 0)
+    /// How many of its requests the kernel accepted.
+    private let accepted = Atomic<Int>(0)
 
     /// Starts asking for writeback of `fileDescriptor`'s dirty pages until `finish`.
     init(fileDescriptor: Int32) {
         DispatchQueue.global().async { [self] in
             guard state.compareExchange(expected: Self.waiting, desired: Self.running, ordering: .acquiringAndReleasing).exchanged else { return }
+            var first = true
             while state.load(ordering: .acquiring) == Self.running {
-                _ = civic_start_writeback(fileDescriptor)
+                if civic_start_writeback(fileDescriptor) == 0 { accepted.add(1, ordering: .relaxed) }
+                if first { firstCallMade.signal() }
+                first = false
                 _ = wake.wait(timeout: .now() + .milliseconds(5))
             }
             stopped.signal()
         }
     }
 
+    /// Waits until the helper has made its first request (for tests, which cannot otherwise
+    /// tell a helper that never ran from one that ran too late to matter).
+    func waitForFirstCall() { firstCallMade.wait() }
+
     /// Stops the helper; if it has started, waits until it has made its last call (so none is
-    /// made on a descriptor the environment may close afterwards).
-    func finish() {
-        guard state.exchange(Self.finished, ordering: .acquiringAndReleasing) == Self.running else { return }
+    /// made on a descriptor the environment may close afterwards). Returns how many of its
+    /// requests the kernel accepted.
+    @discardableResult
+    func finish() -> Int {
+        guard state.exchange(Self.finished, ordering: .acquiringAndReleasing) == Self.running else { return 0 }
         wake.signal()
         stopped.wait()
+        return accepted.load(ordering: .relaxed)
     }
 }

@@ -51,8 +51,11 @@ public final class Environment: @unchecked Sendable {
 
     /// How many times this environment grew its map (for tests and statistics).
     public private(set) var mapGrowths = 0
-    /// How many commits started their disk writes early (`EarlyWriteback`), for tests.
-    public private(set) var earlyWritebacks = 0
+    /// How many requests to start writing to disk early (`EarlyWriteback`) the kernel
+    /// accepted during commits, for tests.
+    public private(set) var earlyWritebackRequests = 0
+    /// For tests: a big commit waits for its `EarlyWriteback` helper's first request.
+    package var waitsForEarlyWriteback = false
 
     /// The descriptor LMDB writes `data.mdb` through.
     private var dataFileDescriptor: Int32? {
@@ -263,9 +266,9 @@ public final class Environment: @unchecked Sendable {
         // Commits share the lock file's flock; a writable open takes it alone (see openNew).
         if lockFile >= 0 { Environment.flockRetrying(lockFile, LOCK_SH) }
         let writeback = state.bytesPut >= EarlyWriteback.threshold ? dataFileDescriptor.map(EarlyWriteback.init) : nil
+        if waitsForEarlyWriteback { writeback?.waitForFirstCall() }
         var rc = mdb_txn_commit(txn)
-        writeback?.finish()
-        if writeback != nil { earlyWritebacks += 1 }
+        if let writeback { earlyWritebackRequests += writeback.finish() }
         if lockFile >= 0 { flock(lockFile, LOCK_UN) }
         if rc == MDB_MAP_FULL { state.mapFull = true }
         // LMDB reports a write the file system cut short as EIO; on a full disk that is

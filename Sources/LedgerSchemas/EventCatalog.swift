@@ -62,7 +62,8 @@ public final class EventCatalog: Sendable {
 
         private var schemas: Schemas {
             if let done = compiled.load(ordering: .acquiring) { return done.takeUnretainedValue() }
-            // Two threads may both compile; the first to store its result wins.
+            // Two threads may both compile (the preparing threads of a big batch, at its
+            // start); the first to store its result wins and the other's is dropped.
             let versions = texts.mapValues { text in
                 do { return try JSONSchema(text: Array(text.utf8)) } catch {
                     fatalError("the embedded schema of \(name) does not compile: \(error)")

@@ -15,7 +15,7 @@ public enum Hex {
         var index = 0
         while index + 4 <= bytes.count {
             let word = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self))
-            withUnsafeBytes(of: digits(of: word).bigEndian) { out.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
+            withUnsafeBytes(of: digits(of: word).bigEndian) { $0.withMemoryRebound(to: UInt8.self) { out.append(contentsOf: $0) } }
             index += 4
         }
         digits.withUnsafeBufferPointer { digits in

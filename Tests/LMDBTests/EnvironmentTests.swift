@@ -1,5 +1,6 @@
 import CLMDB
 import Foundation
+import Glibc
 import Testing
 @testable import LMDB
 import TestSupport
@@ -130,12 +131,14 @@ import TestSupport
     @Test func aBigCommitStartsItsDiskWritesEarlyAndKeepsEveryWrite() throws {
         let dir = TemporaryDirectory()
         let env = try open(dir)
+        env.waitsForEarlyWriteback = true
         let db = try env.openDatabase(named: "blobs", create: true)
         let value = [UInt8](repeating: 0xCD, count: 4000)
         // A small commit goes as LMDB makes it.
         try env.write { txn in try UInt64(0).withBigEndianBytes { try txn.put(db, key: $0, value: $0) } }
-        #expect(env.earlyWritebacks == 0)
-        // Past the threshold (through cursor puts too), the helper runs beside the commit.
+        #expect(env.earlyWritebackRequests == 0)
+        // Past the threshold (through cursor puts too), the helper asks the kernel beside the
+        // commit, and the kernel takes the request.
         let count = EarlyWriteback.threshold / value.count + 1
         try env.write { txn in
             try txn.withCursor(db) { cursor in
@@ -144,9 +147,22 @@ import TestSupport
                 }
             }
         }
-        #expect(env.earlyWritebacks == 1)
+        #expect(env.earlyWritebackRequests >= 1)
         #expect(try env.read { try $0.statistics(db).entries } == count + 1)
         #expect(try env.read { txn in try txn.get(db, key: UInt64(count)).map(Array.init) } == value)
+    }
+
+    /// The shim's call is the system's `sync_file_range`: on a file with unwritten pages it
+    /// succeeds, and on a descriptor that is not open it fails with EBADF.
+    @Test func theWritebackShimStartsWritingAFile() throws {
+        let dir = TemporaryDirectory()
+        let fd = Glibc.open(dir.path + "/file", O_CREAT | O_RDWR, 0o600)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let bytes = [UInt8](repeating: 7, count: 1 << 20)
+        #expect(bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes.count)
+        #expect(civic_start_writeback(fd) == 0)
+        #expect(civic_start_writeback(-1) == -1 && errno == EBADF)
     }
 
     @Test func aFailedWriteClosureWritesNothing() throws {
