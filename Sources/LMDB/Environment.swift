@@ -53,7 +53,7 @@ public final class Environment: @unchecked Sendable {
     public private(set) var mapGrowths = 0
     /// How many requests to start writing to disk early (`EarlyWriteback`) the kernel
     /// accepted during commits, for tests.
-    public private(set) var earlyWritebackRequests = 0
+    package private(set) var earlyWritebackRequests = 0
     /// For tests: a big commit waits for its `EarlyWriteback` helper's first request.
     package var waitsForEarlyWriteback = false
 

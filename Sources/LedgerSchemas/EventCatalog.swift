@@ -10,8 +10,8 @@ public final class EventCatalog: Sendable {
         public let name: String
         /// The highest version: what an append uses unless told otherwise.
         public let currentVersion: Int
-        /// Each version's schema text, for a type compiled on first use.
-        private let texts: [Int: String]
+        /// Each version's schema file, for a type compiled on first use.
+        private let files: [Int: (path: String, text: String)]
         private let compiled: Atomic<Unmanaged<Schemas>?>
 
         /// The type's compiled schemas.
@@ -29,17 +29,17 @@ public final class EventCatalog: Sendable {
         init(name: String, versions: [Int: JSONSchema]) {
             self.name = name
             currentVersion = versions.keys.max() ?? 1
-            texts = [:]
+            files = [:]
             compiled = Atomic(Unmanaged.passRetained(Schemas(versions, current: currentVersion)))
         }
 
         /// A type whose schemas are compiled when first asked for: a command that checks one
         /// event compiles its type's schemas, not the whole catalog's. The texts must compile
         /// (the embedded schemas do: the tests compile every one).
-        init(name: String, texts: [Int: String]) {
+        init(name: String, files: [Int: (path: String, text: String)]) {
             self.name = name
-            currentVersion = texts.keys.max() ?? 1
-            self.texts = texts
+            currentVersion = files.keys.max() ?? 1
+            self.files = files
             compiled = Atomic(nil)
         }
 
@@ -64,9 +64,9 @@ public final class EventCatalog: Sendable {
             if let done = compiled.load(ordering: .acquiring) { return done.takeUnretainedValue() }
             // Two threads may both compile (the preparing threads of a big batch, at its
             // start); the first to store its result wins and the other's is dropped.
-            let versions = texts.mapValues { text in
-                do { return try JSONSchema(text: Array(text.utf8)) } catch {
-                    fatalError("the embedded schema of \(name) does not compile: \(error)")
+            let versions = files.mapValues { file in
+                do { return try EventCatalog.compile(file.path, file.text) } catch {
+                    fatalError("the embedded event catalog does not load: \(error)")
                 }
             }
             let mine = Unmanaged.passRetained(Schemas(versions, current: currentVersion))
@@ -98,22 +98,17 @@ public final class EventCatalog: Sendable {
     /// is compiled now, and a bad one throws, unless `compileLazily` leaves each event type's
     /// schemas until they are used (for schemas known to compile).
     public init(files: [(path: String, text: String)], compileLazily: Bool = false) throws(SchemaError) {
-        var texts: [String: [Int: String]] = [:]
+        var texts: [String: [Int: (path: String, text: String)]] = [:]
         var compiled: [String: [Int: JSONSchema]] = [:]
         var envelope: JSONSchema?
-        func compile(_ path: String, _ text: String) throws(SchemaError) -> JSONSchema {
-            do { return try JSONSchema(text: Array(text.utf8)) } catch {
-                throw SchemaError(location: path + error.location, message: error.message)
-            }
-        }
         for (path, text) in files {
             let parts = path.split(separator: "/")
             if path == "envelope.schema.json" {
-                envelope = try compile(path, text)
+                envelope = try EventCatalog.compile(path, text)
             } else if parts.count == 3, parts[0] == "events", parts[2].hasPrefix("v"), parts[2].hasSuffix(".schema.json"),
                       let version = Int(parts[2].dropFirst().dropLast(".schema.json".count)) {
-                if !compileLazily { compiled[String(parts[1]), default: [:]][version] = try compile(path, text) }
-                texts[String(parts[1]), default: [:]][version] = text
+                if !compileLazily { compiled[String(parts[1]), default: [:]][version] = try EventCatalog.compile(path, text) }
+                texts[String(parts[1]), default: [:]][version] = (path, text)
             } else {
                 throw SchemaError(location: path, message: "not where a schema belongs (events/TYPE/vN.schema.json)")
             }
@@ -121,13 +116,20 @@ public final class EventCatalog: Sendable {
         guard let envelope else { throw SchemaError(location: "envelope.schema.json", message: "missing") }
         self.envelope = envelope
         self.types = texts.reduce(into: [:]) { types, type in
-            types[type.key] = compileLazily ? EventType(name: type.key, texts: type.value) : EventType(name: type.key, versions: compiled[type.key]!)
+            types[type.key] = compileLazily ? EventType(name: type.key, files: type.value) : EventType(name: type.key, versions: compiled[type.key]!)
         }
         typesByName = Array(types.values)
         names = NameList(typesByName.map(\.name))
     }
 
     deinit { names.deallocate() }
+
+    /// Compiles the schema file at `path`; an error names the file.
+    private static func compile(_ path: String, _ text: String) throws(SchemaError) -> JSONSchema {
+        do { return try JSONSchema(text: Array(text.utf8)) } catch {
+            throw SchemaError(location: path + error.location, message: error.message)
+        }
+    }
 
     /// The type whose name is `name`'s bytes: the batch's fast path looks its type up this way,
     /// once per event, without making a string of the name or hashing it.

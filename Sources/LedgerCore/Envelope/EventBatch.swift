@@ -47,12 +47,11 @@ public enum EventBatch {
               let newline = memchr(base + bytes.count / 2, Int32(UInt8(ascii: "\n")), bytes.count - bytes.count / 2)
         else { return lines(of: bytes, in: 0..<bytes.count).lines }
         let middle = base.distance(to: newline.assumingMemoryBound(to: UInt8.self)) + 1
-        nonisolated(unsafe) var halves: [(lines: [(number: Int, range: Range<Int>)], lineEnds: Int)] = [([], 0), ([], 0)]
-        nonisolated(unsafe) let bytes = bytes
-        halves.withUnsafeMutableBufferPointer { halves in
-            nonisolated(unsafe) let halves = halves
+        var halves: [(lines: [(number: Int, range: Range<Int>)], lineEnds: Int)] = [([], 0), ([], 0)]
+        halves.withUnsafeMutableBufferPointer { slots in
+            let slots = UnsafeSendable(slots), input = UnsafeSendable(bytes)
             DispatchQueue.concurrentPerform(iterations: 2) { half in
-                halves[half] = lines(of: bytes, in: half == 0 ? 0..<middle : middle..<bytes.count)
+                slots.value[half] = lines(of: input.value, in: half == 0 ? 0..<middle : middle..<input.value.count)
             }
         }
         var all = halves[0].lines
