@@ -67,6 +67,19 @@ public struct Cursor: ~Copyable {
         positionCount = 0  // the position the next step checks against is the one it lands on
     }
 
+    /// Makes room for a `count`-byte value under `key`, moves there, and lets `fill` write it
+    /// (`MDB_RESERVE`). With `.append`, a cursor kept on the last page appends without a
+    /// descent from the root, which `Transaction.put` makes on every call.
+    public mutating func put(key: UnsafeRawBufferPointer, reserving count: Int, options: PutOptions = [],
+                             fill: (UnsafeMutableRawBufferPointer) -> Void) throws(LMDBError) {
+        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var v = MDB_val(mv_size: count, mv_data: nil)
+        try state.record(mdb_cursor_put(cursor, &k, &v, options.rawValue | UInt32(MDB_RESERVE)), "mdb_cursor_put", database)
+        state.bytesPut += key.count + count
+        positionCount = 0
+        fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
+    }
+
     /// Stores `value` under `key`, for puts whose keys come in ascending order. Those that
     /// sort after every key the database held before go in with MDB_APPEND, which takes the
     /// last page as it is instead of searching the tree for the place.

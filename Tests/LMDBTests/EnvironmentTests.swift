@@ -128,6 +128,37 @@ import TestSupport
         #expect(try env.read { try $0.statistics(empty).entries } == 3)
     }
 
+    /// A cursor's reserving put hands out room of the size asked for under the key given; with
+    /// `.append` it takes keys in order and refuses one that does not sort after the last.
+    @Test func aCursorReservesRoomForAValueAndAppends() throws {
+        let dir = TemporaryDirectory()
+        let env = try open(dir)
+        let db = try env.openDatabase(named: "records", create: true)
+        try env.write { txn in
+            try txn.withCursor(db) { cursor in
+                for n: UInt64 in 1...2_000 {
+                    try n.withBigEndianBytes { key in
+                        try cursor.put(key: key, reserving: Int(n % 300) + 1, options: .append) { room in
+                            #expect(room.count == Int(n % 300) + 1)
+                            for i in room.indices { room[i] = UInt8(truncatingIfNeeded: n &+ UInt64(i)) }
+                        }
+                    }
+                }
+                let error = #expect(throws: LMDBError.self) {
+                    try UInt64(7).withBigEndianBytes { try cursor.put(key: $0, reserving: 4, options: .append) { _ in } }
+                }
+                #expect(error?.code == MDB_KEYEXIST)
+            }
+        }
+        try env.read { txn in
+            #expect(try txn.statistics(db).entries == 2_000)
+            for n: UInt64 in [1, 299, 300, 1_000, 2_000] {
+                let stored = try txn.get(db, key: n).map(Array.init)
+                #expect(stored == (0..<(Int(n % 300) + 1)).map { UInt8(truncatingIfNeeded: n &+ UInt64($0)) })
+            }
+        }
+    }
+
     @Test func aBigCommitStartsItsDiskWritesEarlyAndKeepsEveryWrite() throws {
         let dir = TemporaryDirectory()
         let env = try open(dir)

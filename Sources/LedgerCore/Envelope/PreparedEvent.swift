@@ -14,6 +14,9 @@ public final class PreparedEvent: Sendable {
     public let clientId: Bool
     public let type: String
     public let stream: String
+    /// The stream name's hash (`BatchStreams.hash`), computed while preparing so that the
+    /// writer does not hash it again.
+    let streamHash: UInt64
     public let expectedVersion: UInt64?
     public let effective: EffectiveTime
     /// Whether the client gave `effective` (a retry without one matches any date).
@@ -83,6 +86,7 @@ public final class PreparedEvent: Sendable {
         self.clientId = clientId
         self.type = type
         self.stream = stream
+        streamHash = BatchStreams.hash(stream)
         self.expectedVersion = expectedVersion
         self.effective = effective
         self.effectiveGiven = effectiveGiven

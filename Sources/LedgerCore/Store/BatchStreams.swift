@@ -6,40 +6,77 @@ import LMDB
 /// (a million) is what keeps a big batch's index writes cheap, and sorted puts fill one page
 /// after another instead of landing all over the B-trees.
 ///
-/// Per event it keeps a stream number and a seq in one flat array, and per stream two
-/// versions side by side: a big batch touches thousands of streams, and an array of seqs per
-/// stream would cost a cache miss per event to reach.
+/// The writer asks where a stream is once per event, so that lookup is one probe of an open
+/// table keyed by the stream's hash, computed while preparing, with the stream's name and
+/// versions in the same entry: a big batch touches thousands of streams, and a `Dictionary`
+/// lookup (hashing the name, then its keys, values and a versions array) cost several cache
+/// misses per event. Per event written it keeps a stream number and a seq in one flat array.
 struct BatchStreams {
-    private var slots: [String: Int] = [:]
+    private struct Entry {
+        var hash: UInt64 = 0
+        /// The stream's number among the batch's streams (`names`); -1 for an empty entry.
+        var slot = -1
+        var name = ""
+        /// The stream's version before the batch, and now.
+        var before: UInt64 = 0
+        var now: UInt64 = 0
+    }
+    /// A power of two in size, at most half full; probed linearly from `hash & mask`.
+    private var table = [Entry](repeating: Entry(), count: 64)
     private var names: [String] = []
-    /// Per stream: its version before the batch, and now.
-    private var versions: [(before: UInt64, now: UInt64)] = []
     /// Per event written, in seq order: its stream's slot and its seq.
     private var writtenEvents: [(slot: Int, seq: UInt64)] = []
 
+    /// The hash a stream is filed under: keyed SipHash of its UTF-8 bytes.
+    static func hash(_ stream: String) -> UInt64 {
+        var stream = stream
+        return stream.withUTF8 { SipHash.fingerprint.hash(UnsafeRawBufferPointer($0)) }
+    }
+
     /// A stream as the batch has it so far.
     struct Position {
-        fileprivate let slot: Int
+        fileprivate let entry: Int
         /// The stream's version after this batch's events so far.
         let version: UInt64
     }
 
-    /// Where `stream` is: after this batch's events so far, else at the version `stored`
-    /// reads. A stream the batch has seen costs one dictionary lookup.
-    mutating func position(of stream: String, stored: () throws -> UInt64) rethrows -> Position {
-        if let slot = slots[stream] { return Position(slot: slot, version: versions[slot].now) }
+    /// Where `stream` (whose `hash` is `BatchStreams.hash(stream)`) is: after this batch's
+    /// events so far, else at the version `stored` reads.
+    mutating func position(of stream: String, hash: UInt64, stored: () throws -> UInt64) rethrows -> Position {
+        let mask = table.count - 1
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while table[index].slot >= 0 {
+            if table[index].hash == hash, table[index].name == stream { return Position(entry: index, version: table[index].now) }
+            index = (index + 1) & mask
+        }
         let version = try stored()
-        slots[stream] = names.count
+        table[index] = Entry(hash: hash, slot: names.count, name: stream, before: version, now: version)
         names.append(stream)
-        versions.append((version, version))
-        return Position(slot: names.count - 1, version: version)
+        if names.count * 2 > table.count {
+            grow()
+            return try position(of: stream, hash: hash, stored: stored)
+        }
+        return Position(entry: index, version: version)
     }
 
-    /// Records that the stream at `position` got its next version, event `seq`.
+    /// Twice the room, every entry filed again.
+    private mutating func grow() {
+        let old = table
+        table = [Entry](repeating: Entry(), count: old.count * 2)
+        let mask = table.count - 1
+        for entry in old where entry.slot >= 0 {
+            var index = Int(truncatingIfNeeded: entry.hash) & mask
+            while table[index].slot >= 0 { index = (index + 1) & mask }
+            table[index] = entry
+        }
+    }
+
+    /// Records that the stream at `position` (the last one asked for) got its next version,
+    /// event `seq`.
     mutating func append(_ seq: UInt64, at position: Position) {
-        assert(versions[position.slot].now == position.version, "a stream's position is used once")
-        versions[position.slot].now += 1
-        writtenEvents.append((position.slot, seq))
+        assert(table[position.entry].now == position.version, "a stream's position is used once")
+        table[position.entry].now += 1
+        writtenEvents.append((table[position.entry].slot, seq))
     }
 
     /// The streams the batch wrote to (in the order first asked about), and per event
@@ -49,6 +86,8 @@ struct BatchStreams {
     /// Puts each stream's new version (`streams`) and its stream-index entries
     /// (stream ‖ 0x00 ‖ version → seq, `streamEvents`), streams in byte order.
     func put(_ txn: Transaction, streams streamsDatabase: Database, streamEvents: Database) throws {
+        var versions = [(before: UInt64, now: UInt64)](repeating: (0, 0), count: names.count)
+        for entry in table where entry.slot >= 0 { versions[entry.slot] = (entry.before, entry.now) }
         // Each stream's seqs, in seq order: where a stream's run starts in `seqs`, then the
         // runs filled in event order.
         var starts = [Int](repeating: 0, count: names.count + 1)

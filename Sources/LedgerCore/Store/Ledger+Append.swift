@@ -113,54 +113,58 @@ extension Ledger {
         if !projectors.isEmpty { written.reserveCapacity(batch.count) }
         var index = -1
 
-        for chunk in 0..<batch.chunkCount {
-            for event in try batch.events(inChunk: chunk) {
-                index += 1
-                let seq = head.seq + 1
-                var id = event.id
-                if wholeBatch == nil { id.withUTF8 { ids.add(UnsafeRawBufferPointer($0), value: UInt64(index)) } }
-                // An id taken earlier (or by an earlier line of this batch) makes the event a
-                // retry or a conflict.
-                let taken = try (repeated.isEmpty ? nil : claimed[event.id])
-                    ?? id.withUTF8 { try txn.get(db.ids, key: UnsafeRawBufferPointer($0)) }.flatMap(UInt64.init(bigEndianBytes:))
-                if let taken {
-                    guard event.clientId else {
-                        throw LedgerError(.conflict, "generated id '\(event.id)' collided with an existing one; retry", line: event.line)
+        // One cursor appends every record: it stays on the last page, so LMDB does not descend
+        // the tree again for each one.
+        try txn.withCursor(db.events) { records in
+            for chunk in 0..<batch.chunkCount {
+                for event in try batch.events(inChunk: chunk) {
+                    index += 1
+                    let seq = head.seq + 1
+                    var id = event.id
+                    if wholeBatch == nil { id.withUTF8 { ids.add(UnsafeRawBufferPointer($0), value: UInt64(index)) } }
+                    // An id taken earlier (or by an earlier line of this batch) makes the event a
+                    // retry or a conflict.
+                    let taken = try (repeated.isEmpty ? nil : claimed[event.id])
+                        ?? id.withUTF8 { try txn.get(db.ids, key: UnsafeRawBufferPointer($0)) }.flatMap(UInt64.init(bigEndianBytes:))
+                    if let taken {
+                        guard event.clientId else {
+                            throw LedgerError(.conflict, "generated id '\(event.id)' collided with an existing one; retry", line: event.line)
+                        }
+                        guard let raw = try txn.get(db.events, key: taken) else {
+                            throw LedgerError(.storage, "the id index names seq \(taken) for id '\(event.id)', which does not exist (run verify)")
+                        }
+                        let stored = try EventRecord.decode(raw)
+                        guard event.sameContent(as: stored) else {
+                            throw LedgerError(.conflict, "id '\(event.id)' is already used by seq \(taken) with different content", line: event.line)
+                        }
+                        outcomes.append(AppendOutcome(status: .existing, seq: stored.seq, id: stored.id, stream: stored.stream,
+                                                      version: stored.version, hash: stored.hash, line: event.line))
+                        continue
                     }
-                    guard let raw = try txn.get(db.events, key: taken) else {
-                        throw LedgerError(.storage, "the id index names seq \(taken) for id '\(event.id)', which does not exist (run verify)")
-                    }
-                    let stored = try EventRecord.decode(raw)
-                    guard event.sameContent(as: stored) else {
-                        throw LedgerError(.conflict, "id '\(event.id)' is already used by seq \(taken) with different content", line: event.line)
-                    }
-                    outcomes.append(AppendOutcome(status: .existing, seq: stored.seq, id: stored.id, stream: stored.stream,
-                                                  version: stored.version, hash: stored.hash, line: event.line))
-                    continue
-                }
-                if !repeated.isEmpty, repeated.contains(event.id) { claimed[event.id] = seq }
+                    if !repeated.isEmpty, repeated.contains(event.id) { claimed[event.id] = seq }
 
-                if let reference = event.reference {
-                    try checkCorrection(txn, event, reference, seq: seq) { id in
-                        // An event earlier in this batch is not in the id index yet.
-                        guard wholeBatch != nil else { throw NeedsWholeBatch() }
-                        return Array(id.utf8).withUnsafeBytes { ids.firstValue(of: $0) }.map { seqs[Int($0)] }.flatMap { $0 == 0 ? nil : $0 }
+                    if let reference = event.reference {
+                        try checkCorrection(txn, event, reference, seq: seq) { id in
+                            // An event earlier in this batch is not in the id index yet.
+                            guard wholeBatch != nil else { throw NeedsWholeBatch() }
+                            return Array(id.utf8).withUnsafeBytes { ids.firstValue(of: $0) }.map { seqs[Int($0)] }.flatMap { $0 == 0 ? nil : $0 }
+                        }
                     }
-                }
-                let stream = event.stream
-                let position = try streams.position(of: stream) { try storedVersion(txn, stream) }
-                if let expected = event.expectedVersion, expected != position.version {
-                    throw LedgerError(.conflict, "stream '\(stream)' is at version \(position.version), but version \(expected) was expected", line: event.line)
-                }
-                let version = position.version + 1
+                    let stream = event.stream
+                    let position = try streams.position(of: stream, hash: event.streamHash) { try storedVersion(txn, stream) }
+                    if let expected = event.expectedVersion, expected != position.version {
+                        throw LedgerError(.conflict, "stream '\(stream)' is at version \(position.version), but version \(expected) was expected", line: event.line)
+                    }
+                    let version = position.version + 1
 
-                let hash = try putRecord(txn, event, prev: head.hash, recorded: recordedText, seq: seq, version: version)
-                streams.append(seq, at: position)
-                seqs[index] = seq
-                if !projectors.isEmpty { written.append(event) }
-                head = Head(seq: seq, hash: hash, recorded: recorded)
-                outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
-                                              version: version, hash: hash, line: event.line))
+                    let hash = try putRecord(&records, event, prev: head.hash, recorded: recordedText, seq: seq, version: version)
+                    streams.append(seq, at: position)
+                    seqs[index] = seq
+                    if !projectors.isEmpty { written.append(event) }
+                    head = Head(seq: seq, hash: hash, recorded: recorded)
+                    outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
+                                                  version: version, hash: hash, line: event.line))
+                }
             }
         }
         if wholeBatch == nil {
@@ -182,12 +186,13 @@ extension Ledger {
 
     /// Writes `event`'s record under `seq`: its body assembled in the place LMDB reserves for
     /// it and hashed there, the hash in front. Returns the hash.
-    func putRecord(_ txn: Transaction, _ event: PreparedEvent, prev: ChainHash, recorded: [UInt8], seq: UInt64,
+    /// `records` is a cursor on the events table.
+    func putRecord(_ records: inout Cursor, _ event: PreparedEvent, prev: ChainHash, recorded: [UInt8], seq: UInt64,
                    version: UInt64) throws -> ChainHash {
         let bodySize = event.bodySize(recorded: recorded.count, seq: seq, version: version)
         var hash = ChainHash.genesis
         try seq.withBigEndianBytes { key in
-            try txn.put(databases.events, key: key, reserving: EventRecord.hashSize + bodySize, options: .append) { value in
+            try records.put(key: key, reserving: EventRecord.hashSize + bodySize, options: .append) { value in
                 let body = UnsafeMutableRawBufferPointer(rebasing: value[EventRecord.hashSize...])
                 event.assemble(prev: prev, recorded: recorded, seq: seq, version: version, into: body)
                 hash = ChainHash.of(UnsafeRawBufferPointer(body))

@@ -68,29 +68,31 @@ extension Ledger {
             throw LedgerError(.invalidInput, "the ledger to import into already holds \(head.seq) events; import into a new one")
         }
         var streams = BatchStreams()
-        for (event, fields) in events {
-            let seq = fields.seq
-            func broken(_ problem: String) -> LedgerError {
-                LedgerError(.verificationFailed, "seq \(seq): \(problem); the export is not an intact ledger", line: event.line)
+        try txn.withCursor(db.events) { records in
+            for (event, fields) in events {
+                let seq = fields.seq
+                func broken(_ problem: String) -> LedgerError {
+                    LedgerError(.verificationFailed, "seq \(seq): \(problem); the export is not an intact ledger", line: event.line)
+                }
+                guard seq == head.seq + 1 else { throw broken("expected seq \(head.seq + 1) here: events are missing or out of order") }
+                guard fields.prev == head.hash else { throw broken("its prev is not the hash of seq \(head.seq): the chain is broken") }
+                guard fields.recorded >= head.recorded else { throw broken("recorded before seq \(head.seq)") }
+                let position = try streams.position(of: event.stream, hash: event.streamHash) { try storedVersion(txn, event.stream) }
+                guard fields.version == position.version + 1 else {
+                    throw broken("version \(fields.version) of stream '\(event.stream)' should be \(position.version + 1)")
+                }
+                // Written before its hash is checked: a mismatch throws the transaction away with it.
+                let hash = try putRecord(&records, event, prev: head.hash, recorded: Array(fields.recorded.description.utf8), seq: seq,
+                                         version: fields.version)
+                guard hash == fields.hash else { throw broken("its hash does not match its content: the event was altered") }
+                var id = event.id
+                let taken = try id.withUTF8 { idBytes in
+                    try seq.withBigEndianBytes { try txn.insertIfAbsent(db.ids, key: UnsafeRawBufferPointer(idBytes), value: $0) }
+                }
+                guard taken == nil else { throw broken("id '\(event.id)' is used twice") }
+                streams.append(seq, at: position)
+                head = Head(seq: seq, hash: hash, recorded: fields.recorded)
             }
-            guard seq == head.seq + 1 else { throw broken("expected seq \(head.seq + 1) here: events are missing or out of order") }
-            guard fields.prev == head.hash else { throw broken("its prev is not the hash of seq \(head.seq): the chain is broken") }
-            guard fields.recorded >= head.recorded else { throw broken("recorded before seq \(head.seq)") }
-            let position = try streams.position(of: event.stream) { try storedVersion(txn, event.stream) }
-            guard fields.version == position.version + 1 else {
-                throw broken("version \(fields.version) of stream '\(event.stream)' should be \(position.version + 1)")
-            }
-            // Written before its hash is checked: a mismatch throws the transaction away with it.
-            let hash = try putRecord(txn, event, prev: head.hash, recorded: Array(fields.recorded.description.utf8), seq: seq,
-                                     version: fields.version)
-            guard hash == fields.hash else { throw broken("its hash does not match its content: the event was altered") }
-            var id = event.id
-            let taken = try id.withUTF8 { idBytes in
-                try seq.withBigEndianBytes { try txn.insertIfAbsent(db.ids, key: UnsafeRawBufferPointer(idBytes), value: $0) }
-            }
-            guard taken == nil else { throw broken("id '\(event.id)' is used twice") }
-            streams.append(seq, at: position)
-            head = Head(seq: seq, hash: hash, recorded: fields.recorded)
         }
         try streams.put(txn, streams: db.streams, streamEvents: db.streamEvents)
     }
