@@ -85,14 +85,19 @@ public final class EventCatalog: Sendable {
     public let envelope: JSONSchema
 
     /// The catalog built into this program. Each type's schemas compile when first used.
-    public static let shared: EventCatalog = {
+    public static let shared = embedded()
+
+    /// A new catalog of the schemas built into this program, each type's compiled when first
+    /// used: the same schemas as `shared`, in objects of its own, for a thread that checks many
+    /// events beside others.
+    public static func embedded() -> EventCatalog {
         do {
             return try EventCatalog(files: EmbeddedSchemas.files, compileLazily: true)
         } catch {
             // The tests load every embedded schema; reaching this is a build that skipped them.
             fatalError("the embedded event catalog does not load: \(error)")
         }
-    }()
+    }
 
     /// Builds a catalog from schema files named by their path under `Schemas/`. Every schema
     /// is compiled now, and a bad one throws, unless `compileLazily` leaves each event type's

@@ -1,5 +1,6 @@
 import Testing
 @_spi(Benchmark) @testable import LedgerCore
+import LedgerSchemas
 import LedgerValues
 import TestSupport
 
@@ -11,10 +12,10 @@ import TestSupport
     /// one line leaves in it must not reach the next.
     private let output = ReusableBuffer<UInt8>(capacity: 8)
 
-    private func fromTape(_ line: String) -> PreparedEvent? {
+    private func fromTape(_ line: String, catalog: EventCatalog = .shared) -> PreparedEvent? {
         var tape = JSONTape()
         return Array(line.utf8).withUnsafeBufferPointer {
-            PreparedEvent.fromTape($0, number: 7, today: today, validation: .catalog, tape: &tape, output: output)
+            PreparedEvent.fromTape($0, number: 7, today: today, validation: .catalog, catalog: catalog, tape: &tape, output: output)
         }
     }
 
@@ -51,6 +52,23 @@ import TestSupport
             let tape = try #require(fromTape(line), "declined: \(line)")
             expectSame(tape, try fromDraft(line).get(), line)
         }
+    }
+
+    /// A thread preparing a big batch checks lines against a catalog of its own: it gives the
+    /// same events as the program's catalog, and it is the one used (its type compiles; a type
+    /// no line names does not).
+    @Test func aCatalogOfItsOwnPreparesTheSameEvents() throws {
+        let own = EventCatalog.embedded()
+        #expect(own !== EventCatalog.shared)
+        let line = #"{"id":"c-3","type":"road.delivered","stream":"road/xujiaguan","data":{"name":{"zh":"徐家观路"},"lengthM":1250.5}}"#
+        #expect(try #require(own.types["road.delivered"]).isCompiled == false)
+        let prepared = try #require(fromTape(line, catalog: own))
+        expectSame(prepared, try #require(fromTape(line)), line)
+        #expect(try #require(own.types["road.delivered"]).isCompiled)
+        #expect(try #require(own.types["project.signed"]).isCompiled == false)
+        // A line its schema refuses is declined with either catalog.
+        let bad = #"{"id":"c-4","type":"road.delivered","stream":"road/xujiaguan","data":{"name":{"zh":"徐家观路"},"lengthM":"long"}}"#
+        #expect(fromTape(bad, catalog: own) == nil && fromTape(bad) == nil)
     }
 
     /// Lines the tape declines (escaped keys, corrections, bad input) go the draft's way; on

@@ -5,6 +5,7 @@ import Glibc
 import Musl
 #endif
 import Synchronization
+import LedgerSchemas
 import LedgerValues
 
 /// A batch's events in order, in chunks that may still be being prepared while the writer
@@ -17,6 +18,11 @@ import LedgerValues
 ///
 /// A chunk is prepared once and kept, so the writer can go over the batch again when the map
 /// has to grow and the transaction starts over.
+///
+/// Each thread preparing a big batch checks events against its own copy of the event catalog:
+/// looking a type up and validating take and drop references to the catalog's objects, and
+/// with one catalog shared those reference counts went back and forth between the cores'
+/// caches on every event.
 public final class PreparedBatch: Sendable {
     /// The number of events (non-blank lines).
     public let count: Int
@@ -26,6 +32,8 @@ public final class PreparedBatch: Sendable {
     /// The first chunk no one has been handed yet (workers and the waiting writer take them in
     /// order from here).
     private let nextChunk = Atomic<Int>(0)
+    /// The catalog the caller's thread (the writer) prepares chunks with.
+    private let callerCatalog: EventCatalog
 
     /// One chunk's events, or the error of its first bad line. Whoever comes first prepares
     /// it: a background worker, or the writer when it needs the chunk before any worker has
@@ -34,12 +42,12 @@ public final class PreparedBatch: Sendable {
         private let claimed: Atomic<Bool>
         private let finished: Atomic<Bool>
         private let done = DispatchSemaphore(value: 0)
-        private let work: (@Sendable () -> Result<[PreparedEvent], LedgerError>)?
+        private let work: (@Sendable (EventCatalog) -> Result<[PreparedEvent], LedgerError>)?
         // Written once by whoever claimed the chunk before `finished` is set and `done`
         // signalled, read only after either.
         private var result: Result<[PreparedEvent], LedgerError> = .success([])
 
-        init(_ work: @escaping @Sendable () -> Result<[PreparedEvent], LedgerError>) {
+        init(_ work: @escaping @Sendable (EventCatalog) -> Result<[PreparedEvent], LedgerError>) {
             claimed = Atomic(false)
             finished = Atomic(false)
             self.work = work
@@ -55,18 +63,18 @@ public final class PreparedBatch: Sendable {
 
         var isFinished: Bool { finished.load(ordering: .acquiring) }
 
-        /// Prepares the chunk here unless someone has started it; whether it did.
+        /// Prepares the chunk here, with `catalog`, unless someone has started it; whether it did.
         @discardableResult
-        func prepareUnlessStarted() -> Bool {
+        func prepareUnlessStarted(with catalog: EventCatalog) -> Bool {
             guard let work, claimed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return false }
-            result = work()
+            result = work(catalog)
             finished.store(true, ordering: .releasing)
             done.signal()
             return true
         }
 
-        func wait() -> Result<[PreparedEvent], LedgerError> {
-            prepareUnlessStarted()
+        func wait(preparingWith catalog: EventCatalog) -> Result<[PreparedEvent], LedgerError> {
+            prepareUnlessStarted(with: catalog)
             done.wait()
             done.signal()  // leaves it open for the next wait
             return result
@@ -78,6 +86,7 @@ public final class PreparedBatch: Sendable {
         count = events.count
         estimatedBytes = events.reduce(0) { $0 + $1.recordBytes }
         chunks = [Chunk(ready: events)]
+        callerCatalog = .shared
     }
 
     /// Starts preparing `lines` of `input` in the background.
@@ -90,7 +99,7 @@ public final class PreparedBatch: Sendable {
         estimatedBytes = input.count + lines.count * PreparedEvent.ledgerFieldBytes
         // Small chunks let the writer start early; a small batch is one chunk.
         let chunkSize = lines.count >= 4096 ? max(1024, lines.count / 64) : max(lines.count, 1)
-        let work = { @Sendable (index: Int) in
+        let work = { @Sendable (index: Int, catalog: EventCatalog) in
             let range = index * chunkSize..<min((index + 1) * chunkSize, lines.count)
             return Result { () throws(LedgerError) in
                 var prepared: [PreparedEvent] = []
@@ -100,7 +109,8 @@ public final class PreparedBatch: Sendable {
                 try input.withUnsafeBufferPointer { input throws(LedgerError) in
                     for (number, line) in lines[range] {
                         let bytes = UnsafeBufferPointer(rebasing: input[line])
-                        if let event = PreparedEvent.fromTape(bytes, number: number, today: today, validation: validation, tape: &tape, output: output) {
+                        if let event = PreparedEvent.fromTape(bytes, number: number, today: today, validation: validation, catalog: catalog,
+                                                                      tape: &tape, output: output) {
                             prepared.append(event)
                             continue
                         }
@@ -115,14 +125,16 @@ public final class PreparedBatch: Sendable {
                 return prepared
             }
         }
-        let chunks = (0..<(lines.count + chunkSize - 1) / chunkSize).map { index in Chunk { work(index) } }
+        let chunks = (0..<(lines.count + chunkSize - 1) / chunkSize).map { index in Chunk { work(index, $0) } }
         self.chunks = chunks
-        // A small batch is prepared by the writer as it takes it.
+        // A small batch is prepared by the writer as it takes it, with the program's catalog.
+        callerCatalog = chunks.count > 1 ? EventCatalog.embedded() : .shared
         if inBackground, chunks.count > 1 {
             let workers = max(1, min(chunks.count, sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1))
             DispatchQueue.global().async {
                 DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                    while let next = self.takeNextChunk() { chunks[next].prepareUnlessStarted() }
+                    let catalog = EventCatalog.embedded()
+                    while let next = self.takeNextChunk() { chunks[next].prepareUnlessStarted(with: catalog) }
                 }
             }
         }
@@ -140,11 +152,11 @@ public final class PreparedBatch: Sendable {
     /// line if it has one.
     func events(inChunk index: Int) throws(LedgerError) -> [PreparedEvent] {
         let chunk = chunks[index]
-        if !chunk.prepareUnlessStarted() {
+        if !chunk.prepareUnlessStarted(with: callerCatalog) {
             // Someone else is preparing it: prepare a later one meanwhile rather than wait.
-            while !chunk.isFinished, let other = takeNextChunk() { chunks[other].prepareUnlessStarted() }
+            while !chunk.isFinished, let other = takeNextChunk() { chunks[other].prepareUnlessStarted(with: callerCatalog) }
         }
-        return try chunk.wait().get()
+        return try chunk.wait(preparingWith: callerCatalog).get()
     }
 
     /// Every event, once all are prepared; else the error of the first bad line.
@@ -157,7 +169,7 @@ public final class PreparedBatch: Sendable {
 
     /// The error of the first bad line, once all are prepared; nil when every line is good.
     public func firstInputError() -> LedgerError? {
-        for chunk in chunks { if case .failure(let error) = chunk.wait() { return error } }
+        for chunk in chunks { if case .failure(let error) = chunk.wait(preparingWith: callerCatalog) { return error } }
         return nil
     }
 }

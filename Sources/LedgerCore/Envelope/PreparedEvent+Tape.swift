@@ -11,8 +11,10 @@ extension PreparedEvent {
     /// (`EventDraft.checkFields`, `schemaVersion`, `expectedVersion`, `ledgerFields`,
     /// `PreparedEvent.schema`, `writeParts`). The record's parts are written into `output`
     /// (the tape's companion, reused from line to line) and copied out at their size.
+    /// `catalog` holds the same schemas as `EventCatalog.shared`; a thread preparing a big
+    /// batch has its own (see `PreparedBatch`).
     static func fromTape(_ line: UnsafeBufferPointer<UInt8>, number: Int, today: EffectiveTime, validation: DataValidation,
-                         tape: inout JSONTape, output: ReusableBuffer<UInt8>) -> PreparedEvent? {
+                         catalog: EventCatalog = .shared, tape: inout JSONTape, output: ReusableBuffer<UInt8>) -> PreparedEvent? {
         guard line.count <= Limits.maxEventBytes, tape.read(line, maxDepth: Limits.maxDepth), tape.node(0).kind == .object else { return nil }
         var id, type, stream, effective, actor, source, data, schemaVersion, expectedVersion: Int?
         for key in tape.memberKeys(0) {
@@ -51,7 +53,7 @@ extension PreparedEvent {
         // Corrections and retractions name another event: the draft's path reads that.
         guard EventDraft.fieldsHaveTheirForms(id: id.map(bytes), type: bytes(type), stream: bytes(stream), actor: actor.map(bytes),
                                               source: source.map(bytes)),
-              let eventType = EventCatalog.shared.type(named: bytes(type)),
+              let eventType = catalog.type(named: bytes(type)),
               eventType.name != EventReference.correctionType, eventType.name != EventReference.retractionType,
               let (schema, schemaVersionUsed) = eventType.schema(version: version),
               validation == .skipped || schema.verdict(tape, at: data) == .valid else { return nil }
