@@ -68,8 +68,9 @@ public struct Cursor: ~Copyable {
     }
 
     /// Makes room for a `count`-byte value under `key`, moves there, and lets `fill` write it
-    /// (`MDB_RESERVE`). With `.append`, a cursor kept on the last page appends without a
-    /// descent from the root, which `Transaction.put` makes on every call.
+    /// in place (`MDB_RESERVE`), which saves assembling the value in a buffer first. With
+    /// `.append`, a cursor kept on the last page appends without a descent from the root,
+    /// which a put through the transaction (`mdb_put`) makes on every call.
     public mutating func put(key: UnsafeRawBufferPointer, reserving count: Int, options: PutOptions = [],
                              fill: (UnsafeMutableRawBufferPointer) -> Void) throws(LMDBError) {
         var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))

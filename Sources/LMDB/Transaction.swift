@@ -73,17 +73,6 @@ public struct Transaction {
         return nil
     }
 
-    /// Reserves `count` bytes for the value under `key` and lets `fill` write them in place,
-    /// which saves assembling the value in a buffer of our own first.
-    public func put(_ database: Database, key: UnsafeRawBufferPointer, reserving count: Int,
-                    options: PutOptions = [], fill: (UnsafeMutableRawBufferPointer) -> Void) throws(LMDBError) {
-        var k = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
-        var v = MDB_val(mv_size: count, mv_data: nil)
-        try state.record(mdb_put(txn, database.dbi, &k, &v, options.rawValue | UInt32(MDB_RESERVE)), "mdb_put", database)
-        state.bytesPut += key.count + count
-        fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
-    }
-
     /// Deletes the value under `key`; returns false when there was none.
     @discardableResult
     public func delete(_ database: Database, key: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {

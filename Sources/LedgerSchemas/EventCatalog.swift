@@ -62,8 +62,8 @@ public final class EventCatalog: Sendable {
 
         private var schemas: Schemas {
             if let done = compiled.load(ordering: .acquiring) { return done.takeUnretainedValue() }
-            // Two threads may both compile (the preparing threads of a big batch, at its
-            // start); the first to store its result wins and the other's is dropped.
+            // Two threads may both compile (threads sharing `EventCatalog.shared`); the first
+            // to store its result wins and the other's is dropped.
             let versions = files.mapValues { file in
                 do { return try EventCatalog.compile(file.path, file.text) } catch {
                     fatalError("the embedded event catalog does not load: \(error)")

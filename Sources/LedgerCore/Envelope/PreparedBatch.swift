@@ -19,10 +19,11 @@ import LedgerValues
 /// A chunk is prepared once and kept, so the writer can go over the batch again when the map
 /// has to grow and the transaction starts over.
 ///
-/// Each thread preparing a big batch checks events against its own copy of the event catalog:
-/// looking a type up and validating take and drop references to the catalog's objects, and
-/// with one catalog shared those reference counts went back and forth between the cores'
-/// caches on every event.
+/// A background worker checks lines against a copy of the event catalog of its own, the
+/// writer against the program's (`EventCatalog.shared`): looking a type up and validating take
+/// and drop references to the catalog's objects, and with one catalog for both threads those
+/// reference counts went back and forth between the cores' caches on every event. (A line the
+/// tape declines is prepared through its draft, against the program's catalog.)
 public final class PreparedBatch: Sendable {
     /// The number of events (non-blank lines).
     public let count: Int
@@ -32,8 +33,6 @@ public final class PreparedBatch: Sendable {
     /// The first chunk no one has been handed yet (workers and the waiting writer take them in
     /// order from here).
     private let nextChunk = Atomic<Int>(0)
-    /// The catalog the caller's thread (the writer) prepares chunks with.
-    private let callerCatalog: EventCatalog
 
     /// One chunk's events, or the error of its first bad line. Whoever comes first prepares
     /// it: a background worker, or the writer when it needs the chunk before any worker has
@@ -86,7 +85,6 @@ public final class PreparedBatch: Sendable {
         count = events.count
         estimatedBytes = events.reduce(0) { $0 + $1.recordBytes }
         chunks = [Chunk(ready: events)]
-        callerCatalog = .shared
     }
 
     /// Starts preparing `lines` of `input` in the background.
@@ -109,8 +107,8 @@ public final class PreparedBatch: Sendable {
                 try input.withUnsafeBufferPointer { input throws(LedgerError) in
                     for (number, line) in lines[range] {
                         let bytes = UnsafeBufferPointer(rebasing: input[line])
-                        if let event = PreparedEvent.fromTape(bytes, number: number, today: today, validation: validation, catalog: catalog,
-                                                                      tape: &tape, output: output) {
+                        if let event = PreparedEvent.fromTape(bytes, number: number, today: today, validation: validation,
+                                                              catalog: catalog, tape: &tape, output: output) {
                             prepared.append(event)
                             continue
                         }
@@ -127,14 +125,17 @@ public final class PreparedBatch: Sendable {
         }
         let chunks = (0..<(lines.count + chunkSize - 1) / chunkSize).map { index in Chunk { work(index, $0) } }
         self.chunks = chunks
-        // A small batch is prepared by the writer as it takes it, with the program's catalog.
-        callerCatalog = chunks.count > 1 ? EventCatalog.embedded() : .shared
+        // A small batch is prepared by the writer as it takes it.
         if inBackground, chunks.count > 1 {
             let workers = max(1, min(chunks.count, sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1))
             DispatchQueue.global().async {
                 DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                    let catalog = EventCatalog.embedded()
-                    while let next = self.takeNextChunk() { chunks[next].prepareUnlessStarted(with: catalog) }
+                    var catalog: EventCatalog?  // made when the worker gets a chunk
+                    while let next = self.takeNextChunk() {
+                        let mine = catalog ?? EventCatalog.embedded()
+                        catalog = mine
+                        chunks[next].prepareUnlessStarted(with: mine)
+                    }
                 }
             }
         }
@@ -152,11 +153,11 @@ public final class PreparedBatch: Sendable {
     /// line if it has one.
     func events(inChunk index: Int) throws(LedgerError) -> [PreparedEvent] {
         let chunk = chunks[index]
-        if !chunk.prepareUnlessStarted(with: callerCatalog) {
+        if !chunk.prepareUnlessStarted(with: .shared) {
             // Someone else is preparing it: prepare a later one meanwhile rather than wait.
-            while !chunk.isFinished, let other = takeNextChunk() { chunks[other].prepareUnlessStarted(with: callerCatalog) }
+            while !chunk.isFinished, let other = takeNextChunk() { chunks[other].prepareUnlessStarted(with: .shared) }
         }
-        return try chunk.wait(preparingWith: callerCatalog).get()
+        return try chunk.wait(preparingWith: .shared).get()
     }
 
     /// Every event, once all are prepared; else the error of the first bad line.
@@ -169,7 +170,7 @@ public final class PreparedBatch: Sendable {
 
     /// The error of the first bad line, once all are prepared; nil when every line is good.
     public func firstInputError() -> LedgerError? {
-        for chunk in chunks { if case .failure(let error) = chunk.wait(preparingWith: callerCatalog) { return error } }
+        for chunk in chunks { if case .failure(let error) = chunk.wait(preparingWith: .shared) { return error } }
         return nil
     }
 }

@@ -11,10 +11,10 @@ extension PreparedEvent {
     /// (`EventDraft.checkFields`, `schemaVersion`, `expectedVersion`, `ledgerFields`,
     /// `PreparedEvent.schema`, `writeParts`). The record's parts are written into `output`
     /// (the tape's companion, reused from line to line) and copied out at their size.
-    /// `catalog` holds the same schemas as `EventCatalog.shared`; a thread preparing a big
-    /// batch has its own (see `PreparedBatch`).
+    /// `catalog` is `EventCatalog.shared` or a copy of it (a background worker of a big batch
+    /// has its own: see `PreparedBatch`).
     static func fromTape(_ line: UnsafeBufferPointer<UInt8>, number: Int, today: EffectiveTime, validation: DataValidation,
-                         catalog: EventCatalog = .shared, tape: inout JSONTape, output: ReusableBuffer<UInt8>) -> PreparedEvent? {
+                         catalog: EventCatalog, tape: inout JSONTape, output: ReusableBuffer<UInt8>) -> PreparedEvent? {
         guard line.count <= Limits.maxEventBytes, tape.read(line, maxDepth: Limits.maxDepth), tape.node(0).kind == .object else { return nil }
         var id, type, stream, effective, actor, source, data, schemaVersion, expectedVersion: Int?
         for key in tape.memberKeys(0) {

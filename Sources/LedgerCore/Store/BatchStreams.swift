@@ -6,9 +6,9 @@ import LMDB
 /// (a million) is what keeps a big batch's index writes cheap, and sorted puts fill one page
 /// after another instead of landing all over the B-trees.
 ///
-/// The writer asks where a stream is once per event, so that lookup is one probe of an open
-/// table keyed by the stream's hash, computed while preparing, with the stream's name and
-/// versions in the same entry: a big batch touches thousands of streams, and a `Dictionary`
+/// The writer asks where a stream is once per event, so that lookup is (most often) one probe
+/// of an open table keyed by the stream's hash, computed while preparing, with the stream's
+/// name and versions in the same entry: a big batch touches thousands of streams, and a `Dictionary`
 /// lookup (hashing the name, then its keys, values and a versions array) cost several cache
 /// misses per event. Per event written it keeps a stream number and a seq in one flat array.
 struct BatchStreams {
@@ -35,7 +35,7 @@ struct BatchStreams {
 
     /// A stream as the batch has it so far.
     struct Position {
-        fileprivate let entry: Int
+        fileprivate let entry: Int, slot: Int
         /// The stream's version after this batch's events so far.
         let version: UInt64
     }
@@ -46,7 +46,9 @@ struct BatchStreams {
         let mask = table.count - 1
         var index = Int(truncatingIfNeeded: hash) & mask
         while table[index].slot >= 0 {
-            if table[index].hash == hash, table[index].name == stream { return Position(entry: index, version: table[index].now) }
+            if table[index].hash == hash, table[index].name == stream {
+                return Position(entry: index, slot: table[index].slot, version: table[index].now)
+            }
             index = (index + 1) & mask
         }
         let version = try stored()
@@ -56,7 +58,7 @@ struct BatchStreams {
             grow()
             return try position(of: stream, hash: hash, stored: stored)
         }
-        return Position(entry: index, version: version)
+        return Position(entry: index, slot: names.count - 1, version: version)
     }
 
     /// Twice the room, every entry filed again.
@@ -74,9 +76,10 @@ struct BatchStreams {
     /// Records that the stream at `position` (the last one asked for) got its next version,
     /// event `seq`.
     mutating func append(_ seq: UInt64, at position: Position) {
+        assert(table[position.entry].slot == position.slot, "a position is used before the table grows again")
         assert(table[position.entry].now == position.version, "a stream's position is used once")
         table[position.entry].now += 1
-        writtenEvents.append((table[position.entry].slot, seq))
+        writtenEvents.append((position.slot, seq))
     }
 
     /// The streams the batch wrote to (in the order first asked about), and per event
