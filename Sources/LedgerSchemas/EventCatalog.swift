@@ -90,7 +90,7 @@ public final class EventCatalog: Sendable {
     /// A new catalog of the schemas built into this program, each type's compiled when first
     /// used: the same schemas as `shared`, in objects of its own, for a thread that checks many
     /// events beside others.
-    public static func embedded() -> EventCatalog {
+    package static func embedded() -> EventCatalog {
         do {
             return try EventCatalog(files: EmbeddedSchemas.files, compileLazily: true)
         } catch {

@@ -130,12 +130,8 @@ public final class PreparedBatch: Sendable {
             let workers = max(1, min(chunks.count, sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1))
             DispatchQueue.global().async {
                 DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                    var catalog: EventCatalog?  // made when the worker gets a chunk
-                    while let next = self.takeNextChunk() {
-                        let mine = catalog ?? EventCatalog.embedded()
-                        catalog = mine
-                        chunks[next].prepareUnlessStarted(with: mine)
-                    }
+                    lazy var catalog = EventCatalog.embedded()  // made when the worker gets a chunk
+                    while let next = self.takeNextChunk() { chunks[next].prepareUnlessStarted(with: catalog) }
                 }
             }
         }
