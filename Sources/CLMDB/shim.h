@@ -16,3 +16,16 @@ static inline int civic_start_writeback(int fd) {
     return -1;
 #endif
 }
+
+// fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, length): reserves the file's blocks from `offset`
+// on without changing its size. Called as a system call for the same reason as above;
+// elsewhere it reports ENOSYS and LMDB's writes find their blocks as they go.
+static inline int civic_preallocate(int fd, long offset, long length) {
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+    return (int)syscall(SYS_fallocate, fd, 1 /* FALLOC_FL_KEEP_SIZE */, offset, length);
+#else
+    (void)fd; (void)offset; (void)length;
+    errno = ENOSYS;
+    return -1;
+#endif
+}

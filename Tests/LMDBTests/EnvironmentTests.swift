@@ -183,6 +183,33 @@ import TestSupport
         #expect(try env.read { txn in try txn.get(db, key: UInt64(count)).map(Array.init) } == value)
     }
 
+    /// A write announced as big reserves the data file's next blocks (the file's size stays
+    /// what LMDB wrote) and starts the disk from the transaction's start, before anything is
+    /// put; an unannounced small write does neither.
+    @Test func aWriteAnnouncedAsBigReservesBlocksAndStartsTheDiskEarly() throws {
+        let dir = TemporaryDirectory()
+        let env = try open(dir)
+        env.waitsForEarlyWriteback = true
+        let db = try env.openDatabase(named: "blobs", create: true)
+        func sizes() throws -> (size: Int, allocated: Int) {
+            var status = stat()
+            try #require(stat(dir.path + "/data.mdb", &status) == 0)
+            return (Int(status.st_size), Int(status.st_blocks) * 512)
+        }
+        try env.write { txn in try UInt64(0).withBigEndianBytes { try txn.put(db, key: $0, value: $0) } }
+        let before = try sizes()
+        #expect(env.earlyWritebackRequests == 0)
+        #expect(before.allocated < before.size + EarlyWriteback.threshold)
+
+        let expected = 2 * EarlyWriteback.threshold
+        try env.write(expectedBytes: expected) { txn in try UInt64(1).withBigEndianBytes { try txn.put(db, key: $0, value: $0) } }
+        let after = try sizes()
+        #expect(env.earlyWritebackRequests >= 1)
+        #expect(after.size < expected)
+        #expect(after.allocated >= before.size + expected)
+        #expect(try env.read { try $0.statistics(db).entries } == 2)
+    }
+
     /// The shim's call is the system's `sync_file_range`: on a file with unwritten pages it
     /// succeeds, and on a descriptor that is not open it fails with EBADF.
     @Test func theWritebackShimStartsWritingAFile() throws {

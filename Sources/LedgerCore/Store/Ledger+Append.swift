@@ -48,7 +48,7 @@ extension Ledger {
         try storage("cannot grow the ledger's map") { try environment.reserve(bytes: batch.estimatedBytes * 3 + 64 << 10) }
         return try storage("cannot append") {
             do {
-                return try environment.write { txn in try appendInTransaction(txn, batch, wholeBatch: nil) }
+                return try environment.write(expectedBytes: batch.estimatedBytes) { txn in try appendInTransaction(txn, batch, wholeBatch: nil) }
             } catch {
                 // A bad line anywhere in the batch comes before what the first pass met:
                 // `allEvents` throws it.
@@ -61,7 +61,7 @@ extension Ledger {
                 guard error is NeedsWholeBatch || kind == .conflict || kind == .invalidInput else { throw error }
                 let whole = BatchIds(events)
                 guard error is NeedsWholeBatch || !whole.repeated.isEmpty else { throw error }
-                return try environment.write { txn in try appendInTransaction(txn, batch, wholeBatch: whole) }
+                return try environment.write(expectedBytes: batch.estimatedBytes) { txn in try appendInTransaction(txn, batch, wholeBatch: whole) }
             }
         }
     }
