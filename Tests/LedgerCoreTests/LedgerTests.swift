@@ -178,6 +178,30 @@ import TestSupport
         #expect(entries == (24 << 20) / BulkyProjector.valueSize)
     }
 
+    /// A batch without projectors hands each written chunk's memory on to later chunks. When
+    /// its transaction fills the map halfway, the chunks already handed on are prepared again
+    /// from their lines: every event is written once, in order, with the ids of its lines.
+    @Test(.timeLimit(.minutes(1))) func chunksWhoseMemoryWentOnArePreparedAgainWhenTheWriteStartsOver() throws {
+        var options = Ledger.Options(create: true)
+        options.initialMapSize = 1 << 20
+        options.growsMapUpFront = false
+        let ledger = try Ledger.open(dir.path + "/small", options: options)
+        let count = 6_000
+        let lines = (1...count).map { #"{"id":"s-\#($0)","type":"road.delivered","stream":"road/r\#($0 % 9)","data":{"name":{"zh":"路"},"lengthM":\#($0)}}"# }
+        let bytes = Array(lines.joined(separator: "\n").utf8)
+        let batch = PreparedBatch(preparing: bytes, lines: EventBatch.splitLines(bytes), today: .today(), validation: .catalog, inBackground: false)
+        #expect(batch.chunkCount > 3)
+        let outcomes = try ledger.append(batch)
+        #expect(ledger.environment.mapGrowths > 0)
+        #expect(batch.chunksPreparedInReusedMemory >= batch.chunkCount)  // more preparing than chunks: some twice
+        #expect(outcomes.map(\.seq) == Array(1...UInt64(count)))
+        #expect(outcomes.map(\.id) == (1...count).map { "s-\($0)" })
+        #expect(try ledger.event(seq: 1)?.id == "s-1")
+        #expect(try ledger.event(id: "s-\(count)")?.seq == UInt64(count))
+        #expect(try ledger.version(ofStream: "road/r0") == UInt64(count / 9))
+        #expect(try ledger.verify().isIntact)
+    }
+
     /// Writes `bytes` of its own in each append's transaction.
     private struct BulkyProjector: LedgerProjector {
         static let table = "bulky", valueSize = 4_000
@@ -204,6 +228,8 @@ import TestSupport
         let outcomes = try ledger().append(batch)
         #expect(outcomes.map(\.seq) == Array(1...5_000))
         #expect(outcomes.map(\.id) == (1...5_000).map { "w-\($0)" })
+        // Each chunk after the first went into the memory of the one written before it.
+        #expect(batch.chunksPreparedInReusedMemory == batch.chunkCount - 1)
         let bad = Array((lines + [#"{"type":"road.delivered"}"#]).joined(separator: "\n").utf8)
         let failing = PreparedBatch(preparing: bad, lines: EventBatch.splitLines(bad), today: .today(), validation: .catalog, inBackground: false)
         #expect(failing.firstInputError()?.line == 5_001)

@@ -16,8 +16,11 @@ import LedgerValues
 /// slowest part, keeps a core of its own. When it gets to a chunk a worker is still preparing,
 /// it prepares the next chunk no one has started instead of waiting, so no core idles either.
 ///
-/// A chunk is prepared once and kept, so the writer can go over the batch again when the map
-/// has to grow and the transaction starts over.
+/// Once the writer is through with a chunk, it hands the chunk's memory back (`release`), and
+/// a later chunk is prepared into it: a big batch then faults in a few chunks' worth of fresh
+/// memory instead of all of it. Should the writer need a released chunk again (the map has
+/// to grow and the transaction starts over, or the batch is written a second time), it is
+/// prepared again from its lines.
 ///
 /// A background worker checks lines against a copy of the event catalog of its own, the
 /// writer against the program's (`EventCatalog.shared`): looking a type up and validating take
@@ -34,6 +37,41 @@ public final class PreparedBatch: Sendable {
     /// order from here).
     private let nextChunk = Atomic<Int>(0)
 
+    /// Memory of chunks the writer is through with, for chunks still to be prepared.
+    private let spareMemory: SpareMemory
+
+    /// A chunk's prepared events and the memory their bytes are in.
+    struct ChunkMemory: Sendable {
+        var events: [PreparedEvent]
+        var bytes: PreparedBytes
+    }
+
+    private final class SpareMemory: Sendable {
+        private let spares = Mutex<[ChunkMemory]>([])
+        /// How many chunks were prepared into a spare chunk's memory (for tests).
+        let reused = Atomic<Int>(0)
+        /// The size of the blocks of a chunk's bytes.
+        private let blockSize: Int
+
+        init(blockSize: Int) { self.blockSize = blockSize }
+
+        func put(_ memory: ChunkMemory) { spares.withLock { $0.append(memory) } }
+
+        /// Memory for `count` events: a spare chunk's, emptied, if there is one.
+        func take(count: Int) -> ChunkMemory {
+            guard var memory = spares.withLock({ $0.popLast() }) else {
+                var events: [PreparedEvent] = []
+                events.reserveCapacity(count)
+                return ChunkMemory(events: events, bytes: PreparedBytes(blockSize: blockSize))
+            }
+            reused.add(1, ordering: .relaxed)
+            memory.events.removeAll(keepingCapacity: true)
+            // Events of the chunk kept elsewhere still point into its bytes: leave those be.
+            if isKnownUniquelyReferenced(&memory.bytes) { memory.bytes.reset() } else { memory.bytes = PreparedBytes(blockSize: blockSize) }
+            return memory
+        }
+    }
+
     /// One chunk's events, or the error of its first bad line. Whoever comes first prepares
     /// it: a background worker, or the writer when it needs the chunk before any worker has
     /// started it (so the writer never waits on a thread pool that has no thread to spare).
@@ -41,12 +79,15 @@ public final class PreparedBatch: Sendable {
         private let claimed: Atomic<Bool>
         private let finished: Atomic<Bool>
         private let done = DispatchSemaphore(value: 0)
-        private let work: (@Sendable (EventCatalog) -> Result<[PreparedEvent], LedgerError>)?
-        // Written once by whoever claimed the chunk before `finished` is set and `done`
-        // signalled, read only after either.
-        private var result: Result<[PreparedEvent], LedgerError> = .success([])
+        private let work: (@Sendable (EventCatalog) -> Result<ChunkMemory, LedgerError>)?
+        // Written by whoever claimed the chunk before `finished` is set and `done` signalled,
+        // read only after either; taken back (`takeMemory`) by the writer alone.
+        private var result: Result<ChunkMemory, LedgerError>?
+        /// Set when the writer takes back the memory of a chunk prepared without error:
+        /// prepared again, it has no error either.
+        private(set) var isKnownGood = false
 
-        init(_ work: @escaping @Sendable (EventCatalog) -> Result<[PreparedEvent], LedgerError>) {
+        init(_ work: @escaping @Sendable (EventCatalog) -> Result<ChunkMemory, LedgerError>) {
             claimed = Atomic(false)
             finished = Atomic(false)
             self.work = work
@@ -56,7 +97,7 @@ public final class PreparedBatch: Sendable {
             claimed = Atomic(true)
             finished = Atomic(true)
             work = nil
-            result = .success(events)
+            result = .success(ChunkMemory(events: events, bytes: PreparedBytes(blockSize: 0)))
             done.signal()
         }
 
@@ -76,7 +117,20 @@ public final class PreparedBatch: Sendable {
             prepareUnlessStarted(with: catalog)
             done.wait()
             done.signal()  // leaves it open for the next wait
-            return result
+            return result!.map(\.events)
+        }
+
+        /// The memory of a chunk prepared without error, which goes back to being unprepared;
+        /// nil for a chunk that cannot be prepared again (made of events prepared beforehand)
+        /// or that has an error. For the writer, once it has waited for the chunk.
+        func takeMemory() -> ChunkMemory? {
+            guard work != nil, case .success(let memory) = result else { return nil }
+            result = nil
+            isKnownGood = true
+            finished.store(false, ordering: .releasing)
+            done.wait()  // the signal the last wait left open
+            claimed.store(false, ordering: .releasing)
+            return memory
         }
     }
 
@@ -85,6 +139,7 @@ public final class PreparedBatch: Sendable {
         count = events.count
         estimatedBytes = events.reduce(0) { $0 + $1.recordBytes }
         chunks = [Chunk(ready: events)]
+        spareMemory = SpareMemory(blockSize: 0)
     }
 
     /// Starts preparing `lines` of `input` in the background.
@@ -97,30 +152,32 @@ public final class PreparedBatch: Sendable {
         estimatedBytes = input.count + lines.count * PreparedEvent.ledgerFieldBytes
         // Small chunks let the writer start early; a small batch is one chunk.
         let chunkSize = lines.count >= 4096 ? max(1024, lines.count / 64) : max(lines.count, 1)
+        // A chunk's bytes are about its lines' (a small batch's are all in one block).
+        let spareMemory = SpareMemory(blockSize: min(1 << 20, input.count + lines.count * 64 + 4096))
+        self.spareMemory = spareMemory
         let work = { @Sendable (index: Int, catalog: EventCatalog) in
             let range = index * chunkSize..<min((index + 1) * chunkSize, lines.count)
             return Result { () throws(LedgerError) in
-                var prepared: [PreparedEvent] = []
-                prepared.reserveCapacity(range.count)
+                var memory = spareMemory.take(count: range.count)
                 var tape = JSONTape()
                 let output = ReusableBuffer<UInt8>(capacity: 1024)
                 try input.withUnsafeBufferPointer { input throws(LedgerError) in
                     for (number, line) in lines[range] {
                         let bytes = UnsafeBufferPointer(rebasing: input[line])
                         if let event = PreparedEvent.fromTape(bytes, number: number, today: today, validation: validation,
-                                                              catalog: catalog, tape: &tape, output: output) {
-                            prepared.append(event)
+                                                              catalog: catalog, tape: &tape, output: output, storage: memory.bytes) {
+                            memory.events.append(event)
                             continue
                         }
                         do throws(LedgerError) {
                             let draft = try EventDraft(json: bytes)
-                            prepared.append(try PreparedEvent(draft, line: number, today: today, validation: validation))
+                            memory.events.append(try PreparedEvent(draft, line: number, today: today, validation: validation))
                         } catch {
                             throw error.at(line: number)
                         }
                     }
                 }
-                return prepared
+                return memory
             }
         }
         let chunks = (0..<(lines.count + chunkSize - 1) / chunkSize).map { index in Chunk { work(index, $0) } }
@@ -145,6 +202,9 @@ public final class PreparedBatch: Sendable {
 
     var chunkCount: Int { chunks.count }
 
+    /// How many chunks were prepared into the memory of a chunk released before (for tests).
+    var chunksPreparedInReusedMemory: Int { spareMemory.reused.load(ordering: .relaxed) }
+
     /// The events of chunk `index`, waiting for them if need be; the error of its first bad
     /// line if it has one.
     func events(inChunk index: Int) throws(LedgerError) -> [PreparedEvent] {
@@ -154,6 +214,12 @@ public final class PreparedBatch: Sendable {
             while !chunk.isFinished, let other = takeNextChunk() { chunks[other].prepareUnlessStarted(with: .shared) }
         }
         return try chunk.wait(preparingWith: .shared).get()
+    }
+
+    /// The writer is through with chunk `index` for now: its memory may take a later chunk's
+    /// events (and the chunk is prepared again should it be needed again).
+    func release(chunk index: Int) {
+        if let memory = chunks[index].takeMemory() { spareMemory.put(memory) }
     }
 
     /// Every event, once all are prepared; else the error of the first bad line.
@@ -166,7 +232,9 @@ public final class PreparedBatch: Sendable {
 
     /// The error of the first bad line, once all are prepared; nil when every line is good.
     public func firstInputError() -> LedgerError? {
-        for chunk in chunks { if case .failure(let error) = chunk.wait(preparingWith: .shared) { return error } }
+        for chunk in chunks where !chunk.isKnownGood {
+            if case .failure(let error) = chunk.wait(preparingWith: .shared) { return error }
+        }
         return nil
     }
 }

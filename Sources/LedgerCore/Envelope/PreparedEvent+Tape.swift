@@ -10,11 +10,12 @@ extension PreparedEvent {
     /// error. The rules both ways apply are the draft's and `PreparedEvent`'s own
     /// (`EventDraft.checkFields`, `schemaVersion`, `expectedVersion`, `ledgerFields`,
     /// `PreparedEvent.schema`, `writeParts`). The record's parts are written into `output`
-    /// (the tape's companion, reused from line to line) and copied out at their size.
+    /// (the tape's companion, reused from line to line) and copied into `storage`.
     /// `catalog` is `EventCatalog.shared` or a copy of it (a background worker of a big batch
     /// has its own: see `PreparedBatch`).
     static func fromTape(_ line: UnsafeBufferPointer<UInt8>, number: Int, today: EffectiveTime, validation: DataValidation,
-                         catalog: EventCatalog, tape: inout JSONTape, output: ReusableBuffer<UInt8>) -> PreparedEvent? {
+                         catalog: EventCatalog, tape: inout JSONTape, output: ReusableBuffer<UInt8>,
+                         storage: PreparedBytes) -> PreparedEvent? {
         guard line.count <= Limits.maxEventBytes, tape.read(line, maxDepth: Limits.maxDepth), tape.node(0).kind == .object else { return nil }
         var id, type, stream, effective, actor, source, data, schemaVersion, expectedVersion: Int?
         for key in tape.memberKeys(0) {
@@ -71,7 +72,8 @@ extension PreparedEvent {
         return try? PreparedEvent(id: eventId, clientId: idText != nil, type: eventType.name, stream: tape.string(stream),
                                   expectedVersion: expected, effective: effectiveTime ?? today, effectiveGiven: effectiveTime != nil,
                                   schemaVersion: schemaVersionUsed,
-                                  reference: nil, replacementData: nil, line: number, parts: Array(output.elements), offsets: offsets)
+                                  reference: nil, replacementData: nil, line: number, parts: storage.append(output.elements),
+                                  storage: storage, offsets: offsets)
     }
 
     /// The envelope's members a line may give, told apart by length and first byte before

@@ -5,10 +5,13 @@ import LedgerSchemas
 /// chosen, and the canonical bytes of every field that does not depend on the ledger's state
 /// already written. Preparing runs before the transaction (in parallel for big batches) and
 /// keeps no parsed JSON: inside the transaction only `prev`, `recorded`, `seq` and `version`
-/// are filled in and the record hashed, and the projections parse `data` from these bytes. A
-/// class, so that the write loop and the batch's arrays pass one reference around instead of
-/// copying a dozen fields.
-public final class PreparedEvent: Sendable {
+/// are filled in and the record hashed, and the projections parse `data` from these bytes.
+///
+/// A struct whose canonical bytes sit in a `PreparedBytes` it shares with the other events of
+/// its chunk, so that a big batch's events take a few large allocations per chunk, which are
+/// used again for later chunks, rather than two allocations each. Sendable: its bytes are
+/// written before it exists and not changed while it lives.
+public struct PreparedEvent: @unchecked Sendable {
     public let id: String
     /// Whether the client gave the id (only those can already exist).
     public let clientId: Bool
@@ -29,11 +32,12 @@ public final class PreparedEvent: Sendable {
     let replacementData: JSONObject?
     /// The batch line it came from, for error messages.
     public let line: Int?
-    /// The canonical bytes of the members the client gives, in one buffer of three parts:
+    /// The canonical bytes of the members the client gives, in three parts:
     /// `{"actor":…,"data":…,` (the members before `effective` in canonical order), then
     /// `"effective":…,"id":…,`, then `"source":…,"stream":…,"type":…,` (those between `seq`
-    /// and `version`).
-    let parts: [UInt8]
+    /// and `version`). They live in `storage`, so they are there while the event is.
+    let parts: UnsafeBufferPointer<UInt8>
+    private let storage: PreparedBytes
     /// Where the `effective` part starts, and where the tail does.
     let effectiveStart: Int, tailStart: Int
     /// Where `data`'s canonical bytes start; they end before the comma before `effective`.
@@ -41,7 +45,7 @@ public final class PreparedEvent: Sendable {
 
     /// Calls `body` with `data`'s canonical bytes, as the record holds them.
     package func withData<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        try parts.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[dataStart..<effectiveStart - 1])) }
+        try body(UnsafeBufferPointer(rebasing: parts[dataStart..<effectiveStart - 1]))
     }
 
     /// About what the members the ledger adds take in a record (`hash`, `prev`, `recorded`,
@@ -51,12 +55,12 @@ public final class PreparedEvent: Sendable {
     /// About how many bytes the event's record takes.
     var recordBytes: Int { parts.count + PreparedEvent.ledgerFieldBytes }
 
-    public convenience init(_ draft: EventDraft, line: Int? = nil, today: EffectiveTime) throws(LedgerError) {
+    public init(_ draft: EventDraft, line: Int? = nil, today: EffectiveTime) throws(LedgerError) {
         try self.init(draft, line: line, today: today, validation: .catalog)
     }
 
     @_spi(Benchmark)
-    public convenience init(_ draft: EventDraft, line: Int? = nil, today: EffectiveTime, validation: DataValidation) throws(LedgerError) {
+    public init(_ draft: EventDraft, line: Int? = nil, today: EffectiveTime, validation: DataValidation) throws(LedgerError) {
         let schemaVersion: Int
         do {
             try draft.validate()
@@ -72,16 +76,18 @@ public final class PreparedEvent: Sendable {
         let offsets = PreparedEvent.writeParts(into: &parts, actor: draft.actor.map(FieldText.string), data: { JSONValue.object(draft.data).writeCanonical(into: &$0) },
                                                effective: .string(effective.text), id: .string(id), source: draft.source.map(FieldText.string),
                                                stream: .string(draft.stream), type: .string(draft.type))
+        let storage = PreparedBytes(blockSize: parts.count)
         try self.init(id: id, clientId: draft.id != nil, type: draft.type, stream: draft.stream, expectedVersion: draft.expectedVersion,
                       effective: effective, effectiveGiven: draft.effective != nil, schemaVersion: schemaVersion,
                       reference: reference, replacementData: replacementData, line: line,
-                      parts: parts, offsets: offsets)
+                      parts: parts.withUnsafeBufferPointer(storage.append), storage: storage, offsets: offsets)
     }
 
-    /// An event whose `parts` are written (by `writeParts`, with these fields); checks the size.
+    /// An event whose `parts` are written (by `writeParts`, with these fields) in `storage`;
+    /// checks the size.
     init(id: String, clientId: Bool, type: String, stream: String, expectedVersion: UInt64?, effective: EffectiveTime,
-         effectiveGiven: Bool, schemaVersion: Int,
-         reference: EventReference?, replacementData: JSONObject?, line: Int?, parts: [UInt8], offsets: PartOffsets) throws(LedgerError) {
+         effectiveGiven: Bool, schemaVersion: Int, reference: EventReference?, replacementData: JSONObject?, line: Int?,
+         parts: UnsafeBufferPointer<UInt8>, storage: PreparedBytes, offsets: PartOffsets) throws(LedgerError) {
         self.id = id
         self.clientId = clientId
         self.type = type
@@ -95,6 +101,7 @@ public final class PreparedEvent: Sendable {
         self.replacementData = replacementData
         self.line = line
         self.parts = parts
+        self.storage = storage
         dataStart = offsets.data
         effectiveStart = offsets.effective
         tailStart = offsets.tail
@@ -217,7 +224,7 @@ public final class PreparedEvent: Sendable {
     /// assembles each record in the place LMDB reserves for it.
     func assemble(prev: ChainHash, recorded: [UInt8], seq: UInt64, version: UInt64, into out: UnsafeMutableRawBufferPointer) {
         var writer = ByteWriter(out)
-        parts.withUnsafeBufferPointer { writer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[..<tailStart])) }
+        writer.append(contentsOf: UnsafeBufferPointer(rebasing: parts[..<tailStart]))
         writer.append(PreparedEvent.ledgerMembers[0])
         withUnsafeBytes(of: prev.bytes) { Hex.write($0, into: &writer) }
         writer.append(PreparedEvent.ledgerMembers[1])
@@ -227,7 +234,7 @@ public final class PreparedEvent: Sendable {
         writer.append(PreparedEvent.ledgerMembers[3])
         CanonicalJSON.writeInteger(seq, into: &writer)
         writer.append(PreparedEvent.ledgerMembers[4])
-        parts.withUnsafeBufferPointer { writer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[tailStart...])) }
+        writer.append(contentsOf: UnsafeBufferPointer(rebasing: parts[tailStart...]))
         writer.append(PreparedEvent.ledgerMembers[5])
         CanonicalJSON.writeInteger(version, into: &writer)
         writer.append(PreparedEvent.ledgerMembers[6])

@@ -45,21 +45,22 @@ extension Ledger {
         guard !options.readOnly else { throw LedgerError(.readOnly, "the ledger is open read-only; appending needs write access") }
         guard batch.count > 0 else { return [] }
         // Grow the map up front for a big batch, so it does not fill halfway and start over.
-        try storage("cannot grow the ledger's map") { try environment.reserve(bytes: batch.estimatedBytes * 3 + 64 << 10) }
+        if options.growsMapUpFront {
+            try storage("cannot grow the ledger's map") { try environment.reserve(bytes: batch.estimatedBytes * 3 + 64 << 10) }
+        }
         return try storage("cannot append") {
             do {
                 return try environment.write(expectedBytes: batch.estimatedBytes) { txn in try appendInTransaction(txn, batch, wholeBatch: nil) }
             } catch {
-                // A bad line anywhere in the batch comes before what the first pass met:
-                // `allEvents` throws it.
-                let events = try batch.allEvents()
+                // A bad line anywhere in the batch comes before what the first pass met.
+                if let inputError = batch.firstInputError() { throw inputError }
                 // The first pass cannot see that an id comes again later in the batch, so with
                 // such an id its conflict or refusal may be wrong; it cannot look up an event
                 // of the batch by id either. Then the batch is written again, knowing its ids.
                 // Both are rare; a storage failure stands as it is.
                 let kind = (error as? LedgerError)?.kind
                 guard error is NeedsWholeBatch || kind == .conflict || kind == .invalidInput else { throw error }
-                let whole = BatchIds(events)
+                let whole = BatchIds(try batch.allEvents())
                 guard error is NeedsWholeBatch || !whole.repeated.isEmpty else { throw error }
                 return try environment.write(expectedBytes: batch.estimatedBytes) { txn in try appendInTransaction(txn, batch, wholeBatch: whole) }
             }
@@ -165,6 +166,9 @@ extension Ledger {
                     outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
                                                   version: version, hash: hash, line: event.line))
                 }
+                // Its memory can take a later chunk's events. The projectors keep the events
+                // they are given, and a second pass keeps the chunks it has prepared again.
+                if wholeBatch == nil, projectors.isEmpty { batch.release(chunk: chunk) }
             }
         }
         if wholeBatch == nil {

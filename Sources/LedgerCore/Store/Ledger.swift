@@ -26,6 +26,9 @@ public final class Ledger: Sendable {
         public var initialMapSize = 256 << 20
         /// Views kept up to date inside every append's transaction.
         public var projectors: [any LedgerProjector] = []
+        /// Whether a batch grows the map for its estimate before writing (tests turn it off
+        /// to have a batch fill the map halfway).
+        package var growsMapUpFront = true
 
         public init(create: Bool = false, readOnly: Bool = false, groupReadable: Bool = false, projectors: [any LedgerProjector] = []) {
             self.create = create
