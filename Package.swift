@@ -30,8 +30,9 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // glibc's <malloc.h>, for one heap setting of big batches (LedgerCore's MemoryTuning).
-        .systemLibrary(name: "CMalloc"),
+        // C helpers Swift cannot spell: glibc's <malloc.h> (a heap setting of big batches,
+        // LedgerCore's MemoryTuning) and a cache prefetch (the writer's stream table).
+        .systemLibrary(name: "CShims"),
         // The LMDB layer: environments, transactions, typed errors, the writer rules.
         .target(
             name: "LMDB",
@@ -56,7 +57,7 @@ let package = Package(
                 "LMDB",
                 "LedgerValues",
                 "LedgerSchemas",
-                "CMalloc",
+                "CShims",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import CMalloc
+import CShims
 #endif
 
 /// Settings of the C heap for a process that prepares big batches.

@@ -118,8 +118,11 @@ extension Ledger {
         // the tree again for each one.
         try txn.withCursor(db.events) { records in
             for chunk in 0..<batch.chunkCount {
-                for event in try batch.events(inChunk: chunk) {
+                let events = try batch.events(inChunk: chunk)
+                for (position, event) in events.enumerated() {
                     index += 1
+                    // The next event's stream is most often not in the cache yet.
+                    if position + 1 < events.count { streams.prefetch(hash: events[position + 1].streamHash) }
                     let seq = head.seq + 1
                     var id = event.id
                     if wholeBatch == nil { id.withUTF8 { ids.add(UnsafeRawBufferPointer($0), value: UInt64(index)) } }
