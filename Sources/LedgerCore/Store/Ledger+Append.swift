@@ -48,9 +48,12 @@ extension Ledger {
         if options.growsMapUpFront {
             try storage("cannot grow the ledger's map") { try environment.reserve(bytes: batch.estimatedBytes * 3 + 64 << 10) }
         }
+        // What the file grows by: the records, and their index entries (a quarter more: for a
+        // million events, 490 MB estimated and 600 MB written).
+        let expectedBytes = batch.estimatedBytes * 5 / 4
         return try storage("cannot append") {
             do {
-                return try environment.write(expectedBytes: batch.estimatedBytes) { txn in try appendInTransaction(txn, batch, wholeBatch: nil) }
+                return try environment.write(expectedBytes: expectedBytes) { txn in try appendInTransaction(txn, batch, wholeBatch: nil) }
             } catch {
                 // A bad line anywhere in the batch comes before what the first pass met.
                 if let inputError = batch.firstInputError() { throw inputError }
@@ -62,7 +65,7 @@ extension Ledger {
                 guard error is NeedsWholeBatch || kind == .conflict || kind == .invalidInput else { throw error }
                 let whole = BatchIds(try batch.allEvents())
                 guard error is NeedsWholeBatch || !whole.repeated.isEmpty else { throw error }
-                return try environment.write(expectedBytes: batch.estimatedBytes) { txn in try appendInTransaction(txn, batch, wholeBatch: whole) }
+                return try environment.write(expectedBytes: expectedBytes) { txn in try appendInTransaction(txn, batch, wholeBatch: whole) }
             }
         }
     }
