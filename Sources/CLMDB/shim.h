@@ -29,3 +29,16 @@ static inline int civic_preallocate(int fd, long offset, long length) {
     return -1;
 #endif
 }
+
+// Whether `fd` is on tmpfs, whose reserved blocks would be memory held (statfs's f_type is
+// TMPFS_MAGIC); 0 where that cannot be told.
+#include <sys/vfs.h>
+static inline int civic_is_on_tmpfs(int fd) {
+#if defined(__linux__)
+    struct statfs fileSystem;
+    return fstatfs(fd, &fileSystem) == 0 && fileSystem.f_type == 0x01021994 /* TMPFS_MAGIC */;
+#else
+    (void)fd;
+    return 0;
+#endif
+}

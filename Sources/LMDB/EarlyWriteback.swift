@@ -19,6 +19,11 @@ import Musl
 final class EarlyWriteback: Sendable {
     /// Below this many bytes put in a transaction, the commit is too short to gain.
     static let threshold = 16 << 20
+    /// LMDB keeps up to 131,072 dirty pages (512 MiB of 4 KiB pages) of a transaction in
+    /// memory and writes ("spills") some before the commit past that. A write announced at
+    /// three quarters of that or more starts the helper with the transaction; a smaller one
+    /// writes nothing before its commit.
+    static let spillingTransaction = 384 << 20
 
     private static let waiting = 0, running = 1, finished = 2
     /// `waiting` until the helper runs, `running` while it does, `finished` once `finish` was

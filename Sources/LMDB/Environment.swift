@@ -228,9 +228,9 @@ public final class Environment: @unchecked Sendable {
     /// transaction open, and `body` runs again from the start.
     ///
     /// `expectedBytes` is about how much the caller will put: for a big write (from
-    /// `EarlyWriteback.threshold` on) the data file's next blocks are reserved and the disk
-    /// starts on the pages LMDB writes as the transaction goes (it writes some before the commit
-    /// once a transaction holds more dirty pages than it keeps in memory).
+    /// `EarlyWriteback.threshold` on) the data file's next blocks are reserved, and for one big
+    /// enough that LMDB writes pages before the commit (`EarlyWriteback.spillingTransaction`)
+    /// the disk starts on them as the transaction goes.
     public func write<T>(expectedBytes: Int = 0, _ body: (Transaction) throws -> T) throws -> T {
         try writerLock.withExclusive {
             var growths = 0
@@ -238,7 +238,9 @@ public final class Environment: @unchecked Sendable {
             while true {
                 let state = TransactionState()
                 do {
-                    return try resizeLock.withShared { try commitOnce(state: state, big: expectedBytes >= EarlyWriteback.threshold, body) }
+                    return try resizeLock.withShared {
+                        try commitOnce(state: state, spills: expectedBytes >= EarlyWriteback.spillingTransaction, body)
+                    }
                 } catch let error as LMDBError where error.isMapResized {
                     try adoptMapSize()
                 } catch where state.mapFull {
@@ -259,12 +261,12 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
-    /// `big`: the caller expects a big write, so the early writeback starts with the transaction
-    /// rather than at its commit.
-    private func commitOnce<T>(state: TransactionState, big: Bool, _ body: (Transaction) throws -> T) throws -> T {
+    /// `spills`: the caller expects a write big enough for LMDB to write pages before the
+    /// commit, so the early writeback starts with the transaction rather than at its commit.
+    private func commitOnce<T>(state: TransactionState, spills: Bool, _ body: (Transaction) throws -> T) throws -> T {
         let txn = try begin(readOnly: false)
         let value: T
-        var writeback = big ? dataFileDescriptor.map(EarlyWriteback.init) : nil
+        var writeback = spills ? dataFileDescriptor.map(EarlyWriteback.init) : nil
         do {
             value = try body(Transaction(txn: txn, isReadOnly: false, state: state))
         } catch {
@@ -402,9 +404,10 @@ public final class Environment: @unchecked Sendable {
     /// page as LMDB writes it: measured here, writing 572 MiB past the end of a file took
     /// 0.10 s, and 0.057 s into blocks reserved beforehand (reserving took 1 ms). No data
     /// changes: LMDB never reads past its last page, and later writes use what an earlier one
-    /// left reserved. Where the file system cannot, nothing happens.
+    /// left reserved. Where the file system cannot, nothing happens; on tmpfs, where reserved
+    /// blocks would be memory held, nothing is asked.
     private func preallocate(bytes: Int) {
-        guard let fd = dataFileDescriptor else { return }
+        guard let fd = dataFileDescriptor, civic_is_on_tmpfs(fd) == 0 else { return }
         var status = stat()
         guard fstat(fd, &status) == 0 else { return }
         _ = civic_preallocate(fd, Int(status.st_size), bytes)

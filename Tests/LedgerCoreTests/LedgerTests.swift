@@ -202,6 +202,25 @@ import TestSupport
         #expect(try ledger.verify().isIntact)
     }
 
+    /// Events of a chunk kept elsewhere keep their bytes when the chunk's memory is handed on:
+    /// a chunk prepared again (here after the map filled) gets blocks of its own instead.
+    @Test(.timeLimit(.minutes(1))) func eventsHeldElsewhereKeepTheirBytesWhenTheirChunkIsHandedOn() throws {
+        var options = Ledger.Options(create: true)
+        options.initialMapSize = 1 << 20
+        options.growsMapUpFront = false
+        let ledger = try Ledger.open(dir.path + "/held", options: options)
+        let lines = (1...6_000).map { #"{"id":"h-\#($0)","type":"road.delivered","stream":"road/r\#($0 % 5)","data":{"name":{"zh":"路"},"lengthM":\#($0)}}"# }
+        let bytes = Array(lines.joined(separator: "\n").utf8)
+        let batch = PreparedBatch(preparing: bytes, lines: EventBatch.splitLines(bytes), today: .today(), validation: .catalog, inBackground: false)
+        let held = try batch.allEvents()
+        let copies = held.map { Array($0.parts) }
+        let outcomes = try ledger.append(batch)
+        #expect(ledger.environment.mapGrowths > 0)
+        #expect(zip(held, copies).filter { Array($0.parts) != $1 }.count == 0)  // events whose bytes changed
+        #expect(outcomes.map(\.id) == (1...6_000).map { "h-\($0)" })
+        #expect(try ledger.verify().isIntact)
+    }
+
     /// Writes `bytes` of its own in each append's transaction.
     private struct BulkyProjector: LedgerProjector {
         static let table = "bulky", valueSize = 4_000

@@ -83,8 +83,8 @@ struct AppendCommand: ParsableCommand {
                 throw prepared.firstInputError() ?? error
             }
             let outcomes = try ledger.append(prepared)
-            // The process ends after the report: freeing a big batch's prepared events (a
-            // third of a second for a million) would only delay its exit.
+            // The process ends after the report: freeing a big batch's prepared events (all
+            // kept, for the projections) would only delay its exit.
             _ = Unmanaged.passRetained(prepared)
             report(outcomes, ledger: ledger)
         }

@@ -18,9 +18,11 @@ import LedgerValues
 ///
 /// Once the writer is through with a chunk, it hands the chunk's memory back (`release`), and
 /// a later chunk is prepared into it: a big batch then faults in a few chunks' worth of fresh
-/// memory instead of all of it. Should the writer need a released chunk again (the map has
-/// to grow and the transaction starts over, or the batch is written a second time), it is
-/// prepared again from its lines.
+/// memory instead of all of it. Should the chunk be needed again (the map has to grow and the
+/// transaction starts over, or the batch is written a second time), it is prepared again from
+/// its lines, in the background as well (`prepareReleasedChunks`). An append has the batch to
+/// itself (`exclusively`), and so do `allEvents` and `firstInputError`, so that no one waits
+/// for a chunk while its memory goes back.
 ///
 /// A background worker checks lines against a copy of the event catalog of its own, the
 /// writer against the program's (`EventCatalog.shared`): looking a type up and validating take
@@ -36,19 +38,22 @@ public final class PreparedBatch: Sendable {
     /// The first chunk no one has been handed yet (workers and the waiting writer take them in
     /// order from here).
     private let nextChunk = Atomic<Int>(0)
+    /// Memory of chunks the writer is through with, for chunks still to be prepared (nil for a
+    /// batch of events prepared beforehand).
+    private let spareMemory: SpareMemory?
+    /// Held by an append from start to end, and by the public calls that wait for chunks.
+    private let access = Mutex<Void>(())
 
-    /// Memory of chunks the writer is through with, for chunks still to be prepared.
-    private let spareMemory: SpareMemory
-
-    /// A chunk's prepared events and the memory their bytes are in.
+    /// A chunk's prepared events and the memory their bytes are in (nil for events prepared
+    /// one by one, each with its own).
     struct ChunkMemory: Sendable {
         var events: [PreparedEvent]
-        var bytes: PreparedBytes
+        var bytes: PreparedBytes?
     }
 
     private final class SpareMemory: Sendable {
         private let spares = Mutex<[ChunkMemory]>([])
-        /// How many chunks were prepared into a spare chunk's memory (for tests).
+        /// How many chunks were prepared into the blocks of a chunk released before (for tests).
         let reused = Atomic<Int>(0)
         /// The size of the blocks of a chunk's bytes.
         private let blockSize: Int
@@ -58,17 +63,19 @@ public final class PreparedBatch: Sendable {
         func put(_ memory: ChunkMemory) { spares.withLock { $0.append(memory) } }
 
         /// Memory for `count` events: a spare chunk's, emptied, if there is one.
-        func take(count: Int) -> ChunkMemory {
-            guard var memory = spares.withLock({ $0.popLast() }) else {
+        func take(count: Int) -> (events: [PreparedEvent], bytes: PreparedBytes) {
+            guard var memory = spares.withLock({ $0.popLast() }), var bytes = memory.bytes else {
                 var events: [PreparedEvent] = []
                 events.reserveCapacity(count)
-                return ChunkMemory(events: events, bytes: PreparedBytes(blockSize: blockSize))
+                return (events, PreparedBytes(blockSize: blockSize))
             }
-            reused.add(1, ordering: .relaxed)
             memory.events.removeAll(keepingCapacity: true)
+            memory.bytes = nil
             // Events of the chunk kept elsewhere still point into its bytes: leave those be.
-            if isKnownUniquelyReferenced(&memory.bytes) { memory.bytes.reset() } else { memory.bytes = PreparedBytes(blockSize: blockSize) }
-            return memory
+            guard isKnownUniquelyReferenced(&bytes) else { return (memory.events, PreparedBytes(blockSize: blockSize)) }
+            bytes.reset()
+            reused.add(1, ordering: .relaxed)
+            return (memory.events, bytes)
         }
     }
 
@@ -76,60 +83,78 @@ public final class PreparedBatch: Sendable {
     /// it: a background worker, or the writer when it needs the chunk before any worker has
     /// started it (so the writer never waits on a thread pool that has no thread to spare).
     private final class Chunk: @unchecked Sendable {
-        private let claimed: Atomic<Bool>
+        /// Nobody has started it; someone has; its memory went back after it was prepared
+        /// (only the holder of the batch's access prepares it again, or has it prepared).
+        private static let unclaimed = 0, claimed = 1, released = 2
+        private let state: Atomic<Int>
         private let finished: Atomic<Bool>
         private let done = DispatchSemaphore(value: 0)
         private let work: (@Sendable (EventCatalog) -> Result<ChunkMemory, LedgerError>)?
         // Written by whoever claimed the chunk before `finished` is set and `done` signalled,
-        // read only after either; taken back (`takeMemory`) by the writer alone.
+        // read only after either; taken back (`takeMemory`) by the holder of the batch's access.
         private var result: Result<ChunkMemory, LedgerError>?
-        /// Set when the writer takes back the memory of a chunk prepared without error:
-        /// prepared again, it has no error either.
-        private(set) var isKnownGood = false
 
         init(_ work: @escaping @Sendable (EventCatalog) -> Result<ChunkMemory, LedgerError>) {
-            claimed = Atomic(false)
+            state = Atomic(Chunk.unclaimed)
             finished = Atomic(false)
             self.work = work
         }
 
         init(ready events: [PreparedEvent]) {
-            claimed = Atomic(true)
+            state = Atomic(Chunk.claimed)
             finished = Atomic(true)
             work = nil
-            result = .success(ChunkMemory(events: events, bytes: PreparedBytes(blockSize: 0)))
+            result = .success(ChunkMemory(events: events, bytes: nil))
             done.signal()
         }
 
         var isFinished: Bool { finished.load(ordering: .acquiring) }
+        var isReleased: Bool { state.load(ordering: .acquiring) == Chunk.released }
 
-        /// Prepares the chunk here, with `catalog`, unless someone has started it; whether it did.
+        /// Prepares the chunk here, with `catalog`, if it is in state `from`; whether it did.
         @discardableResult
-        func prepareUnlessStarted(with catalog: EventCatalog) -> Bool {
-            guard let work, claimed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return false }
+        func prepare(with catalog: EventCatalog, ifIn from: Int) -> Bool {
+            guard let work, state.compareExchange(expected: from, desired: Chunk.claimed, ordering: .acquiringAndReleasing).exchanged else {
+                return false
+            }
             result = work(catalog)
             finished.store(true, ordering: .releasing)
             done.signal()
             return true
         }
 
+        /// For a background worker of the first round: prepares it unless someone has started it.
+        @discardableResult
+        func prepareUnlessStarted(with catalog: EventCatalog) -> Bool { prepare(with: catalog, ifIn: Chunk.unclaimed) }
+
+        /// For the holder of the batch's access: prepares it unless someone has started it,
+        /// or again if its memory went back.
+        @discardableResult
+        func prepareUnlessUnderWay(with catalog: EventCatalog) -> Bool {
+            prepare(with: catalog, ifIn: Chunk.unclaimed) || prepare(with: catalog, ifIn: Chunk.released)
+        }
+
+        /// For a background worker preparing released chunks again.
+        func prepareIfReleased(with catalog: EventCatalog) { prepare(with: catalog, ifIn: Chunk.released) }
+
+        /// For the holder of the batch's access.
         func wait(preparingWith catalog: EventCatalog) -> Result<[PreparedEvent], LedgerError> {
-            prepareUnlessStarted(with: catalog)
+            prepareUnlessUnderWay(with: catalog)
             done.wait()
             done.signal()  // leaves it open for the next wait
             return result!.map(\.events)
         }
 
-        /// The memory of a chunk prepared without error, which goes back to being unprepared;
-        /// nil for a chunk that cannot be prepared again (made of events prepared beforehand)
-        /// or that has an error. For the writer, once it has waited for the chunk.
+        /// The memory of a chunk prepared without error, which goes back to being unprepared
+        /// (`released`); nil for a chunk that cannot be prepared again (made of events prepared
+        /// beforehand) or that has an error. For the holder of the batch's access, once it has
+        /// waited for the chunk.
         func takeMemory() -> ChunkMemory? {
             guard work != nil, case .success(let memory) = result else { return nil }
             result = nil
-            isKnownGood = true
             finished.store(false, ordering: .releasing)
             done.wait()  // the signal the last wait left open
-            claimed.store(false, ordering: .releasing)
+            state.store(Chunk.released, ordering: .releasing)
             return memory
         }
     }
@@ -139,7 +164,7 @@ public final class PreparedBatch: Sendable {
         count = events.count
         estimatedBytes = events.reduce(0) { $0 + $1.recordBytes }
         chunks = [Chunk(ready: events)]
-        spareMemory = SpareMemory(blockSize: 0)
+        spareMemory = nil
     }
 
     /// Starts preparing `lines` of `input` in the background.
@@ -158,26 +183,26 @@ public final class PreparedBatch: Sendable {
         let work = { @Sendable (index: Int, catalog: EventCatalog) in
             let range = index * chunkSize..<min((index + 1) * chunkSize, lines.count)
             return Result { () throws(LedgerError) in
-                var memory = spareMemory.take(count: range.count)
+                var (events, storage) = spareMemory.take(count: range.count)
                 var tape = JSONTape()
                 let output = ReusableBuffer<UInt8>(capacity: 1024)
                 try input.withUnsafeBufferPointer { input throws(LedgerError) in
                     for (number, line) in lines[range] {
                         let bytes = UnsafeBufferPointer(rebasing: input[line])
                         if let event = PreparedEvent.fromTape(bytes, number: number, today: today, validation: validation,
-                                                              catalog: catalog, tape: &tape, output: output, storage: memory.bytes) {
-                            memory.events.append(event)
+                                                              catalog: catalog, tape: &tape, output: output, storage: storage) {
+                            events.append(event)
                             continue
                         }
                         do throws(LedgerError) {
                             let draft = try EventDraft(json: bytes)
-                            memory.events.append(try PreparedEvent(draft, line: number, today: today, validation: validation))
+                            events.append(try PreparedEvent(draft, line: number, today: today, validation: validation))
                         } catch {
                             throw error.at(line: number)
                         }
                     }
                 }
-                return memory
+                return ChunkMemory(events: events, bytes: storage)
             }
         }
         let chunks = (0..<(lines.count + chunkSize - 1) / chunkSize).map { index in Chunk { work(index, $0) } }
@@ -202,14 +227,19 @@ public final class PreparedBatch: Sendable {
 
     var chunkCount: Int { chunks.count }
 
-    /// How many chunks were prepared into the memory of a chunk released before (for tests).
-    var chunksPreparedInReusedMemory: Int { spareMemory.reused.load(ordering: .relaxed) }
+    /// How many chunks were prepared into the blocks of a chunk released before (for tests).
+    var chunksPreparedInReusedMemory: Int { spareMemory?.reused.load(ordering: .relaxed) ?? 0 }
+
+    /// Runs `body` with the batch to itself: an append holds it from start to end.
+    func exclusively<R>(_ body: () throws(LedgerError) -> R) throws(LedgerError) -> R {
+        try access.withLock { _ throws(LedgerError) -> sending R in try body() }
+    }
 
     /// The events of chunk `index`, waiting for them if need be; the error of its first bad
-    /// line if it has one.
+    /// line if it has one. For the holder of the batch's access.
     func events(inChunk index: Int) throws(LedgerError) -> [PreparedEvent] {
         let chunk = chunks[index]
-        if !chunk.prepareUnlessStarted(with: .shared) {
+        if !chunk.prepareUnlessUnderWay(with: .shared) {
             // Someone else is preparing it: prepare a later one meanwhile rather than wait.
             while !chunk.isFinished, let other = takeNextChunk() { chunks[other].prepareUnlessStarted(with: .shared) }
         }
@@ -217,13 +247,38 @@ public final class PreparedBatch: Sendable {
     }
 
     /// The writer is through with chunk `index` for now: its memory may take a later chunk's
-    /// events (and the chunk is prepared again should it be needed again).
+    /// events (and the chunk is prepared again should it be needed again). For the holder of
+    /// the batch's access, with no array of the chunk's events left in its hands.
     func release(chunk index: Int) {
-        if let memory = chunks[index].takeMemory() { spareMemory.put(memory) }
+        if let spareMemory, let memory = chunks[index].takeMemory() { spareMemory.put(memory) }
+    }
+
+    /// Starts preparing again, on the background's threads, the chunks whose memory went
+    /// back, in order: the writer going over the batch again then mostly finds them ready. For
+    /// the holder of the batch's access.
+    func prepareReleasedChunks() {
+        let released = chunks.filter(\.isReleased)
+        guard !released.isEmpty else { return }
+        let next = Atomic<Int>(0)
+        let workers = max(1, min(released.count, sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1))
+        DispatchQueue.global().async {
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                lazy var catalog = EventCatalog.embedded()
+                while case let index = next.wrappingAdd(1, ordering: .relaxed).oldValue, index < released.count {
+                    released[index].prepareIfReleased(with: catalog)
+                }
+            }
+        }
     }
 
     /// Every event, once all are prepared; else the error of the first bad line.
     public func allEvents() throws(LedgerError) -> [PreparedEvent] {
+        try exclusively { () throws(LedgerError) in try allEventsHeld() }
+    }
+
+    /// `allEvents`, for the holder of the batch's access.
+    func allEventsHeld() throws(LedgerError) -> [PreparedEvent] {
+        prepareReleasedChunks()
         var all: [PreparedEvent] = []
         all.reserveCapacity(count)
         for index in chunks.indices { all.append(contentsOf: try events(inChunk: index)) }
@@ -232,7 +287,13 @@ public final class PreparedBatch: Sendable {
 
     /// The error of the first bad line, once all are prepared; nil when every line is good.
     public func firstInputError() -> LedgerError? {
-        for chunk in chunks where !chunk.isKnownGood {
+        access.withLock { _ in firstInputErrorHeld() }
+    }
+
+    /// `firstInputError`, for the holder of the batch's access. A chunk whose memory went
+    /// back was prepared without error, and would be again.
+    func firstInputErrorHeld() -> LedgerError? {
+        for chunk in chunks where !chunk.isReleased {
             if case .failure(let error) = chunk.wait(preparingWith: .shared) { return error }
         }
         return nil

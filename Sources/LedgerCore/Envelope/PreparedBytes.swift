@@ -4,8 +4,9 @@
 /// event refers to it any more, it is emptied and filled again for a later chunk. A million
 /// events then fault in a few chunks' worth of fresh memory instead of a buffer each.
 ///
-/// Filled by one thread; after that, only read (an event's bytes never change while the event
-/// lives, because `reset` is only for an object no event refers to).
+/// Filled by one thread at a time: a chunk's preparer, then (after the writer hands it back
+/// through a lock, which orders the two) the preparer of a later chunk. An event's bytes never
+/// change while the event lives, because `reset` is only for an object no event refers to.
 final class PreparedBytes: @unchecked Sendable {
     private var blocks: [UnsafeMutableRawBufferPointer] = []
     /// The block being filled, and how much of it is used.

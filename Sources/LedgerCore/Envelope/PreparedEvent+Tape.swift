@@ -69,6 +69,7 @@ extension PreparedEvent {
         let offsets = writeParts(into: &sink, actor: actor.map(text), data: { tape.writeCanonical(data, into: &$0) },
                                  effective: effective.map(text) ?? .string(today.text), id: id.map(text) ?? .string(eventId),
                                  source: source.map(text), stream: text(stream), type: text(type))
+        guard output.count + ledgerFieldBytes <= Limits.maxEventBytes else { return nil }  // before it takes room in `storage`
         return try? PreparedEvent(id: eventId, clientId: idText != nil, type: eventType.name, stream: tape.string(stream),
                                   expectedVersion: expected, effective: effectiveTime ?? today, effectiveGiven: effectiveTime != nil,
                                   schemaVersion: schemaVersionUsed,

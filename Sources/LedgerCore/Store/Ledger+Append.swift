@@ -51,21 +51,26 @@ extension Ledger {
         // What the file grows by: the records, and their index entries (a quarter more: for a
         // million events, 490 MB estimated and 600 MB written).
         let expectedBytes = batch.estimatedBytes * 5 / 4
-        return try storage("cannot append") {
-            do {
-                return try environment.write(expectedBytes: expectedBytes) { txn in try appendInTransaction(txn, batch, wholeBatch: nil) }
-            } catch {
-                // A bad line anywhere in the batch comes before what the first pass met.
-                if let inputError = batch.firstInputError() { throw inputError }
-                // The first pass cannot see that an id comes again later in the batch, so with
-                // such an id its conflict or refusal may be wrong; it cannot look up an event
-                // of the batch by id either. Then the batch is written again, knowing its ids.
-                // Both are rare; a storage failure stands as it is.
-                let kind = (error as? LedgerError)?.kind
-                guard error is NeedsWholeBatch || kind == .conflict || kind == .invalidInput else { throw error }
-                let whole = BatchIds(try batch.allEvents())
-                guard error is NeedsWholeBatch || !whole.repeated.isEmpty else { throw error }
-                return try environment.write(expectedBytes: expectedBytes) { txn in try appendInTransaction(txn, batch, wholeBatch: whole) }
+        // The append has the batch to itself: no one else waits for a chunk whose memory it
+        // hands back.
+        return try batch.exclusively { () throws(LedgerError) in
+            try storage("cannot append") {
+                do {
+                    return try environment.write(expectedBytes: expectedBytes) { txn in try appendInTransaction(txn, batch, wholeBatch: nil) }
+                } catch {
+                    // A bad line anywhere in the batch comes before what the first pass met.
+                    if let inputError = batch.firstInputErrorHeld() { throw inputError }
+                    // The first pass cannot see that an id comes again later in the batch, so
+                    // with such an id its conflict or refusal may be wrong; it cannot look up an
+                    // event of the batch by id either. Then the batch is written again, knowing
+                    // its ids (the chunks written before the failure are prepared again for
+                    // that, on all cores). Both are rare; a storage failure stands as it is.
+                    let kind = (error as? LedgerError)?.kind
+                    guard error is NeedsWholeBatch || kind == .conflict || kind == .invalidInput else { throw error }
+                    let whole = BatchIds(try batch.allEventsHeld())
+                    guard error is NeedsWholeBatch || !whole.repeated.isEmpty else { throw error }
+                    return try environment.write(expectedBytes: expectedBytes) { txn in try appendInTransaction(txn, batch, wholeBatch: whole) }
+                }
             }
         }
     }
@@ -96,6 +101,9 @@ extension Ledger {
     /// come and throws `NeedsWholeBatch` if an id turns out to be on two lines or a correction
     /// refers to an event of the batch itself; the second pass knows the batch's ids upfront.
     private func appendInTransaction(_ txn: Transaction, _ batch: PreparedBatch, wholeBatch: BatchIds?) throws -> [AppendOutcome] {
+        // Going over the batch again (the map filled): what the last try handed back is
+        // prepared again in the background as this one writes.
+        batch.prepareReleasedChunks()
         let db = databases
         var head = try readHead(txn)
         // Recorded times never go back along seq, whatever the clock does.
@@ -121,59 +129,62 @@ extension Ledger {
         // the tree again for each one.
         try txn.withCursor(db.events) { records in
             for chunk in 0..<batch.chunkCount {
-                let events = try batch.events(inChunk: chunk)
-                for (position, event) in events.enumerated() {
-                    index += 1
-                    // The next event's stream is most often not in the cache yet.
-                    if position + 1 < events.count { streams.prefetch(hash: events[position + 1].streamHash) }
-                    let seq = head.seq + 1
-                    var id = event.id
-                    if wholeBatch == nil { id.withUTF8 { ids.add(UnsafeRawBufferPointer($0), value: UInt64(index)) } }
-                    // An id taken earlier (or by an earlier line of this batch) makes the event a
-                    // retry or a conflict.
-                    let taken = try (repeated.isEmpty ? nil : claimed[event.id])
-                        ?? id.withUTF8 { try txn.get(db.ids, key: UnsafeRawBufferPointer($0)) }.flatMap(UInt64.init(bigEndianBytes:))
-                    if let taken {
-                        guard event.clientId else {
-                            throw LedgerError(.conflict, "generated id '\(event.id)' collided with an existing one; retry", line: event.line)
+                do {
+                    let events = try batch.events(inChunk: chunk)
+                    for (position, event) in events.enumerated() {
+                        index += 1
+                        // The next event's stream is most often not in the cache yet.
+                        if position + 1 < events.count { streams.prefetch(hash: events[position + 1].streamHash) }
+                        let seq = head.seq + 1
+                        var id = event.id
+                        if wholeBatch == nil { id.withUTF8 { ids.add(UnsafeRawBufferPointer($0), value: UInt64(index)) } }
+                        // An id taken earlier (or by an earlier line of this batch) makes the event a
+                        // retry or a conflict.
+                        let taken = try (repeated.isEmpty ? nil : claimed[event.id])
+                            ?? id.withUTF8 { try txn.get(db.ids, key: UnsafeRawBufferPointer($0)) }.flatMap(UInt64.init(bigEndianBytes:))
+                        if let taken {
+                            guard event.clientId else {
+                                throw LedgerError(.conflict, "generated id '\(event.id)' collided with an existing one; retry", line: event.line)
+                            }
+                            guard let raw = try txn.get(db.events, key: taken) else {
+                                throw LedgerError(.storage, "the id index names seq \(taken) for id '\(event.id)', which does not exist (run verify)")
+                            }
+                            let stored = try EventRecord.decode(raw)
+                            guard event.sameContent(as: stored) else {
+                                throw LedgerError(.conflict, "id '\(event.id)' is already used by seq \(taken) with different content", line: event.line)
+                            }
+                            outcomes.append(AppendOutcome(status: .existing, seq: stored.seq, id: stored.id, stream: stored.stream,
+                                                          version: stored.version, hash: stored.hash, line: event.line))
+                            continue
                         }
-                        guard let raw = try txn.get(db.events, key: taken) else {
-                            throw LedgerError(.storage, "the id index names seq \(taken) for id '\(event.id)', which does not exist (run verify)")
-                        }
-                        let stored = try EventRecord.decode(raw)
-                        guard event.sameContent(as: stored) else {
-                            throw LedgerError(.conflict, "id '\(event.id)' is already used by seq \(taken) with different content", line: event.line)
-                        }
-                        outcomes.append(AppendOutcome(status: .existing, seq: stored.seq, id: stored.id, stream: stored.stream,
-                                                      version: stored.version, hash: stored.hash, line: event.line))
-                        continue
-                    }
-                    if !repeated.isEmpty, repeated.contains(event.id) { claimed[event.id] = seq }
+                        if !repeated.isEmpty, repeated.contains(event.id) { claimed[event.id] = seq }
 
-                    if let reference = event.reference {
-                        try checkCorrection(txn, event, reference, seq: seq) { id in
-                            // An event earlier in this batch is not in the id index yet.
-                            guard wholeBatch != nil else { throw NeedsWholeBatch() }
-                            return Array(id.utf8).withUnsafeBytes { ids.firstValue(of: $0) }.map { seqs[Int($0)] }.flatMap { $0 == 0 ? nil : $0 }
+                        if let reference = event.reference {
+                            try checkCorrection(txn, event, reference, seq: seq) { id in
+                                // An event earlier in this batch is not in the id index yet.
+                                guard wholeBatch != nil else { throw NeedsWholeBatch() }
+                                return Array(id.utf8).withUnsafeBytes { ids.firstValue(of: $0) }.map { seqs[Int($0)] }.flatMap { $0 == 0 ? nil : $0 }
+                            }
                         }
-                    }
-                    let stream = event.stream
-                    let position = try streams.position(of: stream, hash: event.streamHash) { try storedVersion(txn, stream) }
-                    if let expected = event.expectedVersion, expected != position.version {
-                        throw LedgerError(.conflict, "stream '\(stream)' is at version \(position.version), but version \(expected) was expected", line: event.line)
-                    }
-                    let version = position.version + 1
+                        let stream = event.stream
+                        let position = try streams.position(of: stream, hash: event.streamHash) { try storedVersion(txn, stream) }
+                        if let expected = event.expectedVersion, expected != position.version {
+                            throw LedgerError(.conflict, "stream '\(stream)' is at version \(position.version), but version \(expected) was expected", line: event.line)
+                        }
+                        let version = position.version + 1
 
-                    let hash = try putRecord(&records, event, prev: head.hash, recorded: recordedText, seq: seq, version: version)
-                    streams.append(seq, at: position)
-                    seqs[index] = seq
-                    if !projectors.isEmpty { written.append(event) }
-                    head = Head(seq: seq, hash: hash, recorded: recorded)
-                    outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
-                                                  version: version, hash: hash, line: event.line))
+                        let hash = try putRecord(&records, event, prev: head.hash, recorded: recordedText, seq: seq, version: version)
+                        streams.append(seq, at: position)
+                        seqs[index] = seq
+                        if !projectors.isEmpty { written.append(event) }
+                        head = Head(seq: seq, hash: hash, recorded: recorded)
+                        outcomes.append(AppendOutcome(status: .appended, seq: seq, id: event.id, stream: stream,
+                                                      version: version, hash: hash, line: event.line))
+                    }
                 }
-                // Its memory can take a later chunk's events. The projectors keep the events
-                // they are given, and a second pass keeps the chunks it has prepared again.
+                // Its memory can take a later chunk's events (the array above is out of scope,
+                // so the chunk's is its own). The projectors keep the events they are given, and
+                // a second pass keeps the chunks it has prepared again.
                 if wholeBatch == nil, projectors.isEmpty { batch.release(chunk: chunk) }
             }
         }
