@@ -6,6 +6,7 @@
 // ENOSYS and the commit simply waits for its sync as LMDB does.
 #include <errno.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 static inline int civic_start_writeback(int fd) {
 #if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
@@ -32,7 +33,6 @@ static inline int civic_preallocate(int fd, long offset, long length) {
 
 // Whether `fd` is on tmpfs, whose reserved blocks would be memory held (statfs's f_type is
 // TMPFS_MAGIC); 0 where that cannot be told.
-#include <sys/vfs.h>
 static inline int civic_is_on_tmpfs(int fd) {
 #if defined(__linux__)
     struct statfs fileSystem;
