@@ -209,12 +209,20 @@ public final class PreparedBatch: Sendable {
         self.chunks = chunks
         // A small batch is prepared by the writer as it takes it.
         if inBackground, chunks.count > 1 {
-            let workers = max(1, min(chunks.count, sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1))
-            DispatchQueue.global().async {
-                DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                    lazy var catalog = EventCatalog.embedded()  // made when the worker gets a chunk
-                    while let next = self.takeNextChunk() { chunks[next].prepareUnlessStarted(with: catalog) }
-                }
+            PreparedBatch.startWorkers(for: chunks.count, next: { self.takeNextChunk().map { chunks[$0] } }) { $0.prepareUnlessStarted(with: $1) }
+        }
+    }
+
+    /// Starts the background's threads (one fewer than the machine has cores, at most one per
+    /// chunk) on the chunks `next` hands out, each preparing them with `prepare` against a
+    /// catalog of its own, made when it gets its first chunk.
+    private static func startWorkers(for chunkCount: Int, next: @escaping @Sendable () -> Chunk?,
+                                     prepare: @escaping @Sendable (Chunk, EventCatalog) -> Void) {
+        let workers = max(1, min(chunkCount, sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1))
+        DispatchQueue.global().async {
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                lazy var catalog = EventCatalog.embedded()
+                while let chunk = next() { prepare(chunk, catalog) }
             }
         }
     }
@@ -231,8 +239,8 @@ public final class PreparedBatch: Sendable {
     var chunksPreparedInReusedMemory: Int { spareMemory?.reused.load(ordering: .relaxed) ?? 0 }
 
     /// Runs `body` with the batch to itself: an append holds it from start to end.
-    func exclusively<R>(_ body: () throws(LedgerError) -> R) throws(LedgerError) -> R {
-        try access.withLock { _ throws(LedgerError) -> sending R in try body() }
+    func exclusively<R, Failure: Error>(_ body: () throws(Failure) -> R) throws(Failure) -> R {
+        try access.withLock { _ throws(Failure) -> sending R in try body() }
     }
 
     /// The events of chunk `index`, waiting for them if need be; the error of its first bad
@@ -260,15 +268,10 @@ public final class PreparedBatch: Sendable {
         let released = chunks.filter(\.isReleased)
         guard !released.isEmpty else { return }
         let next = Atomic<Int>(0)
-        let workers = max(1, min(released.count, sysconf(Int32(_SC_NPROCESSORS_ONLN)) - 1))
-        DispatchQueue.global().async {
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                lazy var catalog = EventCatalog.embedded()
-                while case let index = next.wrappingAdd(1, ordering: .relaxed).oldValue, index < released.count {
-                    released[index].prepareIfReleased(with: catalog)
-                }
-            }
-        }
+        PreparedBatch.startWorkers(for: released.count, next: {
+            let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            return index < released.count ? released[index] : nil
+        }) { $0.prepareIfReleased(with: $1) }
     }
 
     /// Every event, once all are prepared; else the error of the first bad line.
@@ -287,7 +290,7 @@ public final class PreparedBatch: Sendable {
 
     /// The error of the first bad line, once all are prepared; nil when every line is good.
     public func firstInputError() -> LedgerError? {
-        access.withLock { _ in firstInputErrorHeld() }
+        exclusively { firstInputErrorHeld() }
     }
 
     /// `firstInputError`, for the holder of the batch's access. A chunk whose memory went
